@@ -1,0 +1,1 @@
+"""Lightweight baselines; importing this package registers them all."""

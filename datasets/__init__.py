@@ -1,0 +1,1 @@
+"""Datasets: registry of HR sets, fetching/verification, the challenge degradation, training patches."""

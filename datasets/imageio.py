@@ -1,0 +1,96 @@
+"""Image reading and atomic writing with explicit, tested input rules.
+
+Every image in the project is an ``H x W x 3`` ``uint8`` array in RGB order (HWC).
+Input rules (``load_rgb``):
+    RGB              -> as is
+    L (grayscale)    -> replicated to three equal channels
+    1 (bilevel)      -> 0/255 grayscale, replicated
+    P (palette)      -> converted to RGB (an error if the palette has transparency, as RGBA)
+    RGBA, LA, PA     -> ``ImageError`` unless ``drop_alpha=True`` (then the alpha is discarded)
+    I;16, I, F, ...  -> ``ImageError``: convert to 8-bit yourself; no silent bit-depth change
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+
+
+class ImageError(ValueError):
+    """A file that cannot be used as an image; the message names the file and the fix."""
+
+
+def load_rgb(path: str | os.PathLike, *, drop_alpha: bool = False) -> np.ndarray:
+    """Read ``path`` as an HxWx3 uint8 RGB array following the module's input rules."""
+    path = Path(path)
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return _to_rgb_array(img, path, drop_alpha)
+    except FileNotFoundError:
+        raise ImageError(f"{path}: no such file; run `python -m datasets.fetch` first") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ImageError(
+            f"{path}: corrupt or truncated image ({exc}); delete it and fetch it again"
+        ) from None
+
+
+def _to_rgb_array(img: Image.Image, path: Path, drop_alpha: bool) -> np.ndarray:
+    """Apply the input rules to an opened PIL image."""
+    mode = img.mode
+    if mode == "P" and "transparency" in img.info:
+        img, mode = img.convert("RGBA"), "RGBA"
+    if mode in ALPHA_MODES:
+        if not drop_alpha:
+            raise ImageError(
+                f"{path}: image has an alpha channel (mode {mode}); pass --drop-alpha to discard it"
+            )
+        img = img.convert("RGB")
+    elif mode in ("L", "1", "P"):
+        img = img.convert("RGB")
+    elif mode != "RGB":
+        raise ImageError(
+            f"{path}: unsupported image mode {mode!r} (16-bit, float or CMYK); "
+            "convert it to 8-bit RGB or grayscale first"
+        )
+    return np.ascontiguousarray(np.asarray(img, dtype=np.uint8))
+
+
+def is_grayscale(rgb: np.ndarray) -> bool:
+    """True when an HxWx3 array has three identical channels (a replicated grayscale image)."""
+    return bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
+
+
+def save_png(path: str | os.PathLike, rgb: np.ndarray) -> None:
+    """Write an HxWx3 (or HxW) uint8 array as PNG atomically: temp file, then rename."""
+    if rgb.dtype != np.uint8:
+        raise ImageError(f"{path}: refusing to save dtype {rgb.dtype}; expected uint8")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            Image.fromarray(rgb).save(fh, format="PNG")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(path: str | os.PathLike, data: bytes | str) -> None:
+    """Write bytes or text to ``path`` atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,1 @@
+"""Evaluation: metrics, runtime, score, the evaluator, leaderboard and regression gate."""

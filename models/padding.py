@@ -1,0 +1,39 @@
+"""The one pad-and-crop helper every caller (tests, evaluator, runtime) uses to run a model."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from models.registry import ModelError
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, int, int]:
+    """Replicate-pad an NCHW tensor at the bottom/right so H and W are multiples; return pads."""
+    h, w = x.shape[-2:]
+    pad_h, pad_w = (-h) % multiple, (-w) % multiple
+    if pad_h or pad_w:
+        x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+    return x, pad_h, pad_w
+
+
+def upscale(model: nn.Module, lr: torch.Tensor, scale: int, multiple: int | None = None) -> torch.Tensor:
+    """Run ``model`` on NCHW ``lr`` (any size), padding to its multiple and cropping to scale*size.
+
+    ``multiple`` defaults to the model's registry entry (``model.rtsr_info.multiple``).
+    Raises ``ModelError`` when the output is not 3 channels of at least ``scale`` x the padded input.
+    """
+    if multiple is None:
+        info = getattr(model, "rtsr_info", None)
+        multiple = info.multiple if info is not None else 1
+    h, w = lr.shape[-2:]
+    padded, _, _ = pad_to_multiple(lr, multiple)
+    out = model(padded)
+    expected = (lr.shape[0], 3, scale * padded.shape[-2], scale * padded.shape[-1])
+    if tuple(out.shape) != expected:
+        name = getattr(getattr(model, "rtsr_info", None), "name", type(model).__name__)
+        raise ModelError(
+            f"model {name!r} returned shape {tuple(out.shape)} for input {tuple(padded.shape)}; "
+            f"expected {expected} (3 channels, {scale}x the size)"
+        )
+    return out[..., : scale * h, : scale * w]

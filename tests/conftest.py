@@ -1,0 +1,56 @@
+"""Shared fixtures: one temporary data root per session, and the offline mirror.
+
+Tests reach the mirror through ``datasets.fetch`` exactly as a user with a local mirror does.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from datasets.paths import DEFAULT_MIRROR
+
+
+def mirror_path() -> Path | None:
+    """The offline mirror: ``$RTSR_DATA_MIRROR`` or ``../shared/sr-data``; None if absent."""
+    path = Path(os.environ.get("RTSR_DATA_MIRROR", DEFAULT_MIRROR))
+    return path if (path / "MANIFEST.tsv").is_file() else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_root(tmp_path_factory) -> Path:
+    """A fresh ``RTSR_DATA_ROOT`` for the whole session, so tests never touch ``./data``."""
+    root = tmp_path_factory.mktemp("data")
+    old = os.environ.get("RTSR_DATA_ROOT")
+    os.environ["RTSR_DATA_ROOT"] = str(root)
+    yield root
+    if old is None:
+        os.environ.pop("RTSR_DATA_ROOT", None)
+    else:
+        os.environ["RTSR_DATA_ROOT"] = old
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    """The offline mirror; tests that need it are skipped (with the reason) when it is absent."""
+    path = mirror_path()
+    if path is None:
+        pytest.skip("offline mirror not found: set RTSR_DATA_MIRROR or place ../shared/sr-data")
+    return path
+
+
+@pytest.fixture(scope="session")
+def fetched(mirror, data_root):
+    """Call ``fetched("set5", ...)`` to fetch sets from the mirror once per session (real code path)."""
+    from datasets.fetch import fetch
+
+    done: set[str] = set()
+
+    def _fetch(*names: str) -> None:
+        todo = [n for n in names if n not in done]
+        if todo:
+            fetch(todo, mirror=mirror)
+            done.update(todo)
+
+    return _fetch
