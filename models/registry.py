@@ -32,6 +32,7 @@ class ModelInfo:
     factory: Callable[..., nn.Module] = field(repr=False)
     scales: tuple[int, ...] = (2, 3, 4)
     multiple: int = 1  # input H and W must be multiples of this (padding handles the rest)
+    min_size: int = 1  # input H and W must be at least this (padding handles the rest)
     channel_order: str = "rgb"  # order of the tensor the module itself expects
     trainable: bool = True
     paper: str = ""
@@ -48,6 +49,7 @@ def register(
     channel_order: str = "rgb",
     trainable: bool = True,
     paper: str = "",
+    min_size: int = 1,
 ):
     """Decorator that registers a factory ``f(scale, **kwargs) -> nn.Module`` under ``name``."""
 
@@ -55,7 +57,7 @@ def register(
         key = name or factory.__name__
         if key in _REGISTRY:
             raise ModelError(f"model {key!r} is registered twice; pick another name")
-        _REGISTRY[key] = ModelInfo(key, factory, tuple(scales), multiple, channel_order,
+        _REGISTRY[key] = ModelInfo(key, factory, tuple(scales), multiple, min_size, channel_order,
                                    trainable, paper)
         return factory
 
@@ -187,6 +189,7 @@ def _plugin_info(spec: str) -> ModelInfo:
         base,
         scales=tuple(getattr(factory, "scales", ())),
         multiple=int(getattr(factory, "multiple", 1)),
+        min_size=int(getattr(factory, "min_size", 1)),
         channel_order=str(getattr(factory, "channel_order", "rgb")),
     )
 
