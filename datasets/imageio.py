@@ -11,6 +11,7 @@ Input rules (``load_rgb``):
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -64,6 +65,14 @@ def _to_rgb_array(img: Image.Image, path: Path, drop_alpha: bool) -> np.ndarray:
 def is_grayscale(rgb: np.ndarray) -> bool:
     """True when an HxWx3 array has three identical channels (a replicated grayscale image)."""
     return bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
+
+
+def pixel_sha256(rgb: np.ndarray) -> str:
+    """sha256 hex of a uint8 image's pixels: ASCII ``"uint8 HxWxC\n"`` then the C-order bytes."""
+    if rgb.dtype != np.uint8:
+        raise ImageError(f"pixel_sha256 expects uint8, got {rgb.dtype}")
+    header = ("uint8 " + "x".join(str(d) for d in rgb.shape) + "\n").encode()
+    return hashlib.sha256(header + np.ascontiguousarray(rgb).tobytes()).hexdigest()
 
 
 def save_png(path: str | os.PathLike, rgb: np.ndarray) -> None:

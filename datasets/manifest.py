@@ -1,0 +1,73 @@
+"""Generated folders: their ``manifest.json`` (one hash that identifies them) and atomic publishing.
+
+``manifest_sha256`` is the sha256 of the canonical JSON (sorted keys, no spaces) of the manifest
+without the fields listed in its ``unhashed`` entry (e.g. the machine-specific source path) and
+without itself. Two runs that produce the same pixels with the same parameters and library
+versions give the same hash.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from datasets.imageio import write_atomic
+
+NAME = "manifest.json"
+
+
+def _canonical(obj) -> bytes:
+    """Canonical JSON bytes: sorted keys, compact separators, ASCII."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def manifest_sha256(manifest: dict) -> str:
+    """Hash of ``manifest`` minus ``manifest_sha256`` and the keys named in ``unhashed``."""
+    skip = set(manifest.get("unhashed", ())) | {"manifest_sha256", "unhashed"}
+    return hashlib.sha256(_canonical({k: v for k, v in manifest.items() if k not in skip})).hexdigest()
+
+
+def write_manifest(folder: Path, manifest: dict) -> dict:
+    """Add ``manifest_sha256`` and write ``folder/manifest.json`` atomically; returns the dict."""
+    manifest = dict(manifest, manifest_sha256=manifest_sha256(manifest))
+    write_atomic(Path(folder) / NAME, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return manifest
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The folder's manifest, or None when absent, unreadable or its hash does not match."""
+    path = Path(folder) / NAME
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if manifest.get("manifest_sha256") == manifest_sha256(manifest) else None
+
+
+@contextmanager
+def staging_dir(dest: Path):
+    """Yield a temp folder beside ``dest``; on success it replaces ``dest``, on error it is deleted."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{dest.name}-", dir=dest.parent))
+    try:
+        yield tmp
+        replace_dir(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def replace_dir(src: Path, dest: Path) -> None:
+    """Move folder ``src`` to ``dest``, replacing an existing ``dest`` (old one moved aside first)."""
+    old = None
+    if dest.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".old-{dest.name}-", dir=dest.parent))
+        os.replace(dest, old / dest.name)
+    os.replace(src, dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
