@@ -1,5 +1,6 @@
 """ESPCN: Shi et al., "Real-Time Single Image and Video Super-Resolution Using an Efficient
-Sub-Pixel Convolutional Neural Network", CVPR 2016 (arXiv 1609.05158).
+Sub-Pixel Convolutional Neural Network", CVPR 2016 (arXiv 1609.05158). The authors released
+no code; this follows the paper.
 
 RGB variant: 5x5 3->64 tanh, 3x3 64->32 tanh, 3x3 32->3s^2, PixelShuffle(s). 31,131 params at x3.
 """

@@ -1,5 +1,7 @@
 """FSRCNN: Dong, Loy & Tang, "Accelerating the Super-Resolution Convolutional Neural Network",
-ECCV 2016 (arXiv 1608.00367). Configuration d=56, s=12, m=4, RGB: 24,683 params at x3.
+ECCV 2016 (arXiv 1608.00367); project page with the authors' Caffe/MATLAB release:
+http://mmlab.ie.cuhk.edu.hk/projects/FSRCNN.html (reference only, no code copied).
+Configuration d=56, s=12, m=4, RGB: 24,683 params at x3.
 
 Deconvolution: 9x9 transposed conv, stride = scale, padding 4, output padding scale-1, so the
 output is exactly scale x the input.

@@ -150,7 +150,7 @@ class RT4KSR(nn.Module):
         feats = self.tail_conv(self.tail_norm(feats))
         return self.shuffle(self.upsample(feats))
 
-    def reparameterize(self) -> "RT4KSR":
+    def reparameterize(self) -> RT4KSR:
         """Replace every RepConv by its fused 3x3 conv, in place; returns self."""
         for parent in list(self.modules()):
             for name, child in list(parent.named_children()):

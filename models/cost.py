@@ -15,6 +15,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from models.padding import pad_to_multiple
+from models.registry import ModelError
 
 LR_720P = (720, 1280)
 
@@ -29,10 +30,15 @@ def count_flops(model: nn.Module, scale: int, lr_hw: tuple[int, int] = LR_720P) 
     info = getattr(model, "rtsr_info", None)
     multiple = info.multiple if info is not None else 1
     min_size = info.min_size if info is not None else 1
+    dtype = next(model.parameters(), torch.empty(0)).dtype
     meta = copy.deepcopy(model).to("meta")
-    x = torch.empty(1, 3, *lr_hw, device="meta")
+    x = torch.empty(1, 3, *lr_hw, device="meta", dtype=dtype)
     x, _, _ = pad_to_multiple(x, multiple, min_size)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        meta(x)
+        out = meta(x)
+    expected = (1, 3, scale * x.shape[-2], scale * x.shape[-1])
+    if tuple(out.shape) != expected:
+        raise ModelError(f"cost: model returned {tuple(out.shape)} for input {tuple(x.shape)}; "
+                         f"expected {expected} at scale {scale}")
     flops = int(counter.get_total_flops())
-    return {"macs": flops // 2, "flops": flops, "input": list(x.shape), "scale": scale}
+    return {"macs": flops // 2, "flops": flops, "input": list(x.shape)}

@@ -12,9 +12,9 @@ import fnmatch
 import importlib
 import importlib.util
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
@@ -129,7 +129,7 @@ def load_checkpoint(path: str | Path) -> dict:
         raise ModelError(f"{path}: checkpoint not found; check the --weights path")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (any failure becomes a one-line ModelError)
         raise ModelError(
             f"{path}: refused to load ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
             "only plain tensors/dicts are accepted (weights_only=True)"
@@ -207,6 +207,6 @@ def _import_plugin_module(module_name: str, spec: str):
             mod_spec.loader.exec_module(module)  # type: ignore[union-attr]
             return module
         return importlib.import_module(module_name)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (any failure becomes a one-line ModelError)
         raise ModelError(f"plug-in {spec!r}: cannot import {module_name} "
                          f"({type(exc).__name__}: {exc})") from None

@@ -1,13 +1,11 @@
 """Bicubic++: structure and parameter counts of the ablation axes, and the released x3 checkpoint."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from models import create_model, upscale
 from models.bicubic_pp import BicubicPP
@@ -83,19 +81,6 @@ def test_rename_covers_released_keys():
     assert set(rename(state)) == {"head.weight", "blocks.0.0.weight", "blocks.0.1.weight", "tail.weight"}
 
 
-def degrade(hr: np.ndarray, scale: int) -> np.ndarray:
-    """NTIRE 2023 LR: HR cropped to a multiple of ``scale``, Pillow bicubic down, JPEG q90 (uint8 RGB)."""
-    try:
-        from datasets.degrade import degrade_ntire23
-    except ImportError:  # the datasets helper's module is not in this checkout yet
-        img = Image.fromarray(hr)
-        lr = img.resize((hr.shape[1] // scale, hr.shape[0] // scale), Image.BICUBIC)
-        buf = io.BytesIO()
-        lr.save(buf, "JPEG", quality=90)
-        return np.asarray(Image.open(buf).convert("RGB"))
-    return degrade_ntire23(hr, scale, quality=90)
-
-
 def psnr_rgb(model, lr: np.ndarray, gt: np.ndarray, scale: int) -> float:
     """RGB PSNR (uint8, peak 255, no crop) of ``model`` run on ``lr`` through ``upscale``."""
     x = torch.from_numpy(lr.copy()).permute(2, 0, 1)[None].float() / 255
@@ -109,13 +94,13 @@ def psnr_rgb(model, lr: np.ndarray, gt: np.ndarray, scale: int) -> float:
 @pytest.fixture(scope="module")
 def baby(fetched):
     """Set5 'baby' HR (cropped to a multiple of 3) and its NTIRE 2023 x3 LR, uint8 RGB."""
+    from datasets.degrade import crop_to_multiple, degrade_ntire23
     from datasets.imageio import load_rgb
     from datasets.paths import hr_dir
 
     fetched("set5")
     hr = load_rgb(hr_dir("set5") / "baby.png")
-    hr = hr[: hr.shape[0] // 3 * 3, : hr.shape[1] // 3 * 3]
-    return degrade(hr, 3), hr
+    return degrade_ntire23(hr, 3, quality=90), crop_to_multiple(hr, 3)
 
 
 @pytest.mark.mirror

@@ -126,3 +126,17 @@ def test_plugin_created_in_eval_mode_with_info(plugin_name):
     assert not model.training and model.rtsr_scale == 2
     assert model.rtsr_info.scales == (2, 3, 4)
     assert model[0].out_channels == 6
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", list_models())
+def test_fp16_on_cuda_is_finite_and_close_to_fp32(name):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    model = create_model(name, scale=3).cuda()
+    x = lr(32, 48).cuda()
+    with torch.no_grad():
+        ref = upscale(model, x, 3)
+        half = upscale(model.half(), x.half(), 3)
+    assert torch.isfinite(half).all()
+    assert (half.float() - ref).abs().max().item() < 0.05

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from models import create_model, list_models
+from models import ModelError, create_model, list_models
 from models.cost import count_flops, count_params
 
 LR_PIXELS = 720 * 1280
@@ -25,6 +25,13 @@ def test_espcn_720p_macs_are_pixels_times_weights():
 def test_odd_input_is_padded_like_upscale():
     cost = count_flops(create_model("bicubic_pp", scale=3), scale=3, lr_hw=(5, 7))
     assert cost["input"] == [1, 3, 6, 8]
+
+
+def test_half_precision_model_and_wrong_scale():
+    model = create_model("bicubic_pp", scale=3).half()
+    assert count_flops(model, scale=3)["macs"] == 11_612_160_000
+    with pytest.raises(ModelError, match="expected \\(1, 3, 1440, 2560\\) at scale 2"):
+        count_flops(model, scale=2)
 
 
 def test_bicubic_has_no_counted_macs():
