@@ -158,7 +158,15 @@ def _convert_one(spec: DatasetSpec, path: Path, tmp: Path, drop_alpha: bool) -> 
                            "replace the file and fetch again")
     save_png(tmp / f"{stem}.png", rgb)
     return {"file": path.name, "file_sha256": file_sha, "pixel_sha256": pix,
-            "shape": list(rgb.shape)}
+            "shape": list(rgb.shape), "source_mode": _source_mode(path)}
+
+
+def _source_mode(path: Path) -> str:
+    """PIL mode of the source file ("L" = single channel: the classic Y protocol uses its gray value)."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return img.mode
 
 
 def main(argv: list[str] | None = None) -> int:
