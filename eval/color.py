@@ -1,0 +1,70 @@
+"""RGB -> Y conversions used by the metrics, each a named convention (uint8 RGB HxWx3 in, float64 HxW out).
+
+Named choices:
+- ``BT601``: studio-range BT.601 luma, ``Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255``
+  for RGB in [0, 255], result in [16, 235] (MATLAB ``rgb2ycbcr``).
+- ``NTIRE23_COMPAT``: the challenge code's Y, which applies the BGR weights to RGB arrays
+  (R and B weights swapped): ``Y = 16 + (24.966 R + 128.553 G + 65.481 B) / 255``. Off by default.
+- Rounding (``Y_ROUNDING``): Y is rounded to an integer (half away from zero), as MATLAB's
+  ``rgb2ycbcr`` does for uint8 images and as the published classic tables used. ``round_y=False``
+  keeps the float value (BasicSR's convention) when asked.
+- Grayscale (``gray_luma``): a grayscale image's Y is its gray value. For an RGB SR output compared
+  with a grayscale GT, the consistent counterpart is full-range BT.601 luma
+  ``0.299 R + 0.587 G + 0.114 B`` (exactly the gray value for three equal channels), rounded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+Y_ROUNDING = "half_away_from_zero"
+
+
+@dataclass(frozen=True)
+class YConvention:
+    """Weights (for R, G, B in [0, 255]) and offset of a studio-range Y; ``name`` is recorded in results."""
+
+    name: str
+    weights: tuple[float, float, float]
+    offset: float = 16.0
+
+
+BT601 = YConvention("bt601", (65.481, 128.553, 24.966))
+NTIRE23_COMPAT = YConvention("ntire23_compat", (24.966, 128.553, 65.481))
+FULL_RANGE_LUMA = (0.299, 0.587, 0.114)
+
+
+def _check_rgb_uint8(rgb: np.ndarray, what: str = "image") -> None:
+    """Raise a one-line ValueError unless ``rgb`` is an HxWx3 uint8 array."""
+    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        desc = f"{rgb.dtype} {rgb.shape}" if isinstance(rgb, np.ndarray) else type(rgb).__name__
+        raise ValueError(f"{what}: expected an HxWx3 uint8 RGB array, got {desc}")
+
+
+def round_half_away(x: np.ndarray) -> np.ndarray:
+    """Round non-negative floats half away from zero (MATLAB's ``round``), float64 out."""
+    return np.floor(np.asarray(x, dtype=np.float64) + 0.5)
+
+
+def rgb_to_y(rgb: np.ndarray, convention: YConvention = BT601, round_y: bool = True) -> np.ndarray:
+    """Studio-range Y (float64 HxW in [16, 235]) of uint8 RGB HxWx3; rounded unless ``round_y=False``."""
+    _check_rgb_uint8(rgb)
+    wr, wg, wb = convention.weights
+    f = rgb.astype(np.float64)
+    y = convention.offset + (wr * f[..., 0] + wg * f[..., 1] + wb * f[..., 2]) / 255.0
+    return round_half_away(y) if round_y else y
+
+
+def gray_luma(rgb: np.ndarray, round_y: bool = True) -> np.ndarray:
+    """Full-range BT.601 luma (float64 HxW in [0, 255]) of uint8 RGB: the gray value of a gray image."""
+    _check_rgb_uint8(rgb)
+    wr, wg, wb = FULL_RANGE_LUMA
+    f = rgb.astype(np.float64)
+    y = wr * f[..., 0] + wg * f[..., 1] + wb * f[..., 2]
+    return round_half_away(y) if round_y else y
+
+
+def is_gray(rgb: np.ndarray) -> bool:
+    """True when an HxWx3 array has three identical channels (a replicated grayscale image)."""
+    return bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())

@@ -1,0 +1,30 @@
+"""The NTIRE 2023 RTSR score: ``0 if P <= P_bic else 2 * 2**(P - P_bic) / (0.1 * sqrt(t_ms))``.
+
+P and P_bic are the RGB PSNRs (dB, ``eval.metrics.psnr_rgb``) of the model and of bicubic on the
+same images in the same run; ``t_ms`` is the protocol GPU runtime in milliseconds. Precedence:
+``2 * 2**diff``, not ``2**(2*diff)``. CPU runtimes must never be scored (``protocol`` check).
+"""
+from __future__ import annotations
+
+import math
+
+GPU_PROTOCOL = "ntire23-gpu-fp16"
+
+
+def score(psnr: float, psnr_bicubic: float, runtime_ms: float) -> float:
+    """Challenge score (unitless) from RGB PSNRs in dB and the runtime in ms (> 0)."""
+    if not (math.isfinite(psnr) and math.isfinite(psnr_bicubic)):
+        raise ValueError(f"score: PSNRs must be finite, got {psnr} and {psnr_bicubic}")
+    if not (math.isfinite(runtime_ms) and runtime_ms > 0):
+        raise ValueError(f"score: runtime must be a positive number of ms, got {runtime_ms}")
+    if psnr <= psnr_bicubic:
+        return 0.0
+    return 2.0 * 2.0 ** (psnr - psnr_bicubic) / (0.1 * math.sqrt(runtime_ms))
+
+
+def score_result(result: dict, psnr_bicubic: float) -> float | None:
+    """Score of an evaluator result dict; None unless its runtime block is the GPU protocol."""
+    runtime = result.get("runtime")
+    if not runtime or runtime.get("protocol") != GPU_PROTOCOL:
+        return None
+    return score(result["psnr_rgb"], psnr_bicubic, runtime["mean_ms"])

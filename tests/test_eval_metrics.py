@@ -1,0 +1,91 @@
+"""Exact values of the Y conversions, the metric conventions and the score."""
+import math
+
+import numpy as np
+import pytest
+
+from eval.color import BT601, NTIRE23_COMPAT, gray_luma, rgb_to_y
+from eval.metrics import PSNR_CAP_DB, psnr, psnr_rgb, psnr_y, ssim_y
+from eval.score import score
+
+
+def px(*rgb):
+    return np.array([[rgb]], dtype=np.uint8)
+
+
+@pytest.mark.parametrize("rgb, y_float, y_round", [
+    ((0, 0, 0), 16.0, 16), ((255, 255, 255), 235.0, 235), ((255, 0, 0), 81.481, 81),
+    ((0, 255, 0), 144.553, 145), ((0, 0, 255), 40.966, 41), ((128, 128, 128), 16 + 219 * 128 / 255, 126),
+])
+def test_bt601_y_exact(rgb, y_float, y_round):
+    assert rgb_to_y(px(*rgb), round_y=False)[0, 0] == pytest.approx(y_float, abs=1e-9)
+    assert rgb_to_y(px(*rgb))[0, 0] == y_round
+
+
+def test_ntire23_compat_swaps_r_and_b():
+    assert rgb_to_y(px(255, 0, 0), NTIRE23_COMPAT, round_y=False)[0, 0] == pytest.approx(40.966)
+    assert rgb_to_y(px(0, 0, 255), NTIRE23_COMPAT, round_y=False)[0, 0] == pytest.approx(81.481)
+    assert BT601.weights == (65.481, 128.553, 24.966)
+
+
+def test_round_half_away_and_gray_luma():
+    assert gray_luma(px(77, 77, 77))[0, 0] == 77
+    assert gray_luma(px(100, 0, 0), round_y=False)[0, 0] == pytest.approx(29.9)
+
+
+def test_psnr_rgb_value_and_cap():
+    gt = np.zeros((4, 4, 3), np.uint8)
+    sr = gt.copy()
+    assert psnr_rgb(sr, gt) == PSNR_CAP_DB == 100.0
+    sr[0, 0, 0] = 16  # MSE = 256 / 48
+    assert psnr_rgb(sr, gt) == pytest.approx(10 * math.log10(255**2 * 48 / 256))
+
+
+def test_psnr_y_shaves_scale_pixels():
+    rng = np.random.default_rng(0)
+    gt = rng.integers(0, 256, (30, 30, 3), dtype=np.uint8)
+    sr = gt.copy()
+    sr[:3] = 0  # only the shaved border differs
+    sr[:, -3:] = 255
+    assert psnr_y(sr, gt, 3) == PSNR_CAP_DB
+    assert psnr_y(sr, gt, 2) < 40
+    assert ssim_y(sr, gt, 3) == pytest.approx(1.0)
+
+
+def test_gray_gt_uses_gray_value():
+    rng = np.random.default_rng(1)
+    g = rng.integers(0, 256, (24, 24), dtype=np.uint8)
+    gt = np.repeat(g[..., None], 3, axis=2)
+    sr = gt.copy()
+    sr[..., 0] = np.clip(sr[..., 0].astype(int) + 10, 0, 255)  # only R changes
+    ygt = g[2:-2, 2:-2].astype(float)
+    ysr = np.floor(0.299 * sr[..., 0] + 0.587 * sr[..., 1] + 0.114 * sr[..., 2] + 0.5)[2:-2, 2:-2]
+    assert psnr_y(sr, gt, 2) == pytest.approx(psnr(ysr, ygt))
+    assert psnr_y(gt, gt, 2) == PSNR_CAP_DB
+
+
+def test_bad_metric_input_is_one_line():
+    a = np.zeros((8, 8, 3), np.uint8)
+    with pytest.raises(ValueError, match="differs from GT shape"):
+        psnr_rgb(a, np.zeros((8, 9, 3), np.uint8))
+    with pytest.raises(ValueError, match="uint8 RGB"):
+        psnr_rgb(a.astype(np.float32), a)
+
+
+# PROTOCOL.md Track 1 (x2): bicubic 33.92 dB; published scores from unrounded PSNRs, and from the rounded ones.
+@pytest.mark.parametrize("p, t, published, from_rounded", [
+    (35.02, 3.19, 24.13, 24.00), (34.63, 1.91, 23.81, 23.67), (34.71, 2.24, 23.13, 23.11),
+])
+def test_score_track1(p, t, published, from_rounded):
+    assert score(p, 33.92, t) == pytest.approx(from_rounded, abs=0.01)
+    # the published score implies an unrounded PSNR gain within the rounding of the listed PSNRs
+    implied_gain = math.log2(published * 0.1 * math.sqrt(t) / 2)
+    assert abs(implied_gain - (p - 33.92)) <= 0.01 + 1e-9
+
+
+def test_score_zero_at_or_below_bicubic_and_bad_runtime():
+    assert score(30.0, 30.0, 1.0) == 0.0
+    assert score(29.0, 30.0, 1.0) == 0.0
+    assert score(31.0, 30.0, 1.0) == pytest.approx(2 * 2 / 0.1)  # 2 * 2**1, not 2**2
+    with pytest.raises(ValueError, match="runtime"):
+        score(31.0, 30.0, 0.0)
