@@ -109,7 +109,7 @@ def library_versions() -> dict:
     import PIL
 
     return {"pillow": PIL.__version__, "libjpeg": features.version("jpg"),
-            "libjpeg_turbo": bool(features.check_feature("libjpeg_turbo")), "numpy": np.__version__}
+            "libjpeg_turbo": features.version("libjpeg_turbo"), "numpy": np.__version__}
 
 
 def degrade_dataset(name: str, scale: int, degradation: str = "ntire23", quality: int = 90,

@@ -152,8 +152,9 @@ def _extract_zip(archive: Path, out: Path) -> None:
             infos = zf.infolist()
             for info in infos:
                 mode = info.external_attr >> 16
+                kind = stat.S_IFMT(mode)  # 0 when the archiver stored no file type
                 _check_member(info.filename, archive, stat.S_ISLNK(mode),
-                              bool(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)))
+                              kind not in (0, stat.S_IFREG, stat.S_IFDIR, stat.S_IFLNK))
             zf.extractall(out)
     except zipfile.BadZipFile as exc:
         raise DatasetError(f"{archive}: corrupt zip ({exc}); delete it and download again") from None

@@ -62,7 +62,7 @@ def is_complete(spec: DatasetSpec, out: Path) -> bool:
     if manifest is None or manifest.get("dataset") != spec.name:
         return False
     images = manifest.get("images", {})
-    if list(images) != list(spec.stems) or not all((out / f"{s}.png").is_file() for s in images):
+    if sorted(images) != sorted(spec.stems) or not all((out / f"{s}.png").is_file() for s in images):
         return False
     if spec.kind == "folder":  # the user's folder may have changed since
         return all(images[Path(f).stem]["file_sha256"] == sha256_file(spec.src / f) for f in spec.files)

@@ -34,7 +34,7 @@ def manifest_sha256(manifest: dict) -> str:
 def write_manifest(folder: Path, manifest: dict) -> dict:
     """Add ``manifest_sha256`` and write ``folder/manifest.json`` atomically; returns the dict."""
     manifest = dict(manifest, manifest_sha256=manifest_sha256(manifest))
-    write_atomic(Path(folder) / NAME, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    write_atomic(Path(folder) / NAME, json.dumps(manifest, indent=1) + "\n")
     return manifest
 
 
