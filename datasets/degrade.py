@@ -137,7 +137,8 @@ def degrade_dataset(name: str, scale: int, degradation: str = "ntire23", quality
                   else degrade_classic(gt, scale, str(path)))
             save_png(gt_tmp / f"{stem}.png", gt)
             save_png(lr_tmp / f"{stem}.png", lr)
-            gt_images[stem] = {"sha256": pixel_sha256(gt), "shape": list(gt.shape)}
+            gt_images[stem] = {"sha256": pixel_sha256(gt), "shape": list(gt.shape),
+                               "source_mode": hr_manifest["images"][stem].get("source_mode")}
             lr_images[stem] = {"sha256": pixel_sha256(lr), "shape": list(lr.shape)}
         write_manifest(lr_tmp, {**header, "kind": "lr", "images": lr_images})
         write_manifest(gt_tmp, {**header, "kind": "gt", "images": gt_images})
