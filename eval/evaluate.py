@@ -1,0 +1,314 @@
+"""``python -m eval.evaluate``: run one model on one dataset and write a result JSON.
+
+Usage::
+
+    python -m eval.evaluate --model NAME|module:factory [--weights P] [--label L] --dataset NAME|folder:DIR
+        --scale S [--degradation ntire23|classic] [--runtime gpu|cpu|off] [--json OUT]
+        [--save-sr DIR] [--ntire23-compat] [--classic-y] [--passes N] [--warmup N]
+
+LR/GT come from ``datasets.degrade.degrade_dataset`` (made if missing). Every image goes through
+``models.padding.upscale``; each output's size and finiteness is checked (a NaN/Inf names the image).
+Named conventions:
+- Output to uint8 (``OUTPUT_ROUNDING``): clamp to [0, 1], x255, ``torch.round`` (half to even), uint8.
+- Metrics: ``eval.metrics`` (RGB PSNR is the ranking metric; Y uses BT.601, rounded, ``scale`` shaved).
+- ``--classic-y``: the published-table protocol (needs ``--degradation classic``): the GT's uint8
+  BT.601 Y (the gray value for a single-channel source file, per the HR manifest's ``source_mode``)
+  is shrunk with MATLAB ``imresize`` to the LR, fed as three equal channels, and the SR Y is the
+  rounded channel mean (exact for per-channel upscalers such as ``bicubic_matlab``); RGB PSNR is
+  null. It reproduces the classic tables; the default classic path (resize RGB, Y from the RGB
+  output) differs by up to ~0.015 dB (see tests/test_eval_golden.py).
+- ``--runtime gpu`` also re-runs the images in FP16 on the GPU and records ``fp16_check``
+  (flagged when any output is NaN/Inf or RGB PSNR drops more than 0.05 dB vs FP32).
+Errors are one line on stderr, exit status 2, and no result JSON is written.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from datasets.imageio import ImageError, load_rgb, save_png, write_atomic
+from datasets.manifest import read_manifest
+from datasets.matlab_resize import imresize
+from datasets.paths import hr_dir
+from datasets.registry import DatasetError, get_dataset
+from eval.color import BT601, NTIRE23_COMPAT, Y_ROUNDING, rgb_to_y, round_half_away
+from eval.metrics import PSNR_CAP_DB, psnr, psnr_rgb, psnr_y, shave, ssim_planes, ssim_y
+from eval.provenance import provenance
+from eval.runtime import RuntimeUnavailable, input_shape, measure_runtime, require_cuda
+from models.registry import ModelError, create_model
+
+DEGRADATIONS = ("ntire23", "classic")
+OUTPUT_ROUNDING = "clamp01_x255_round_half_even"
+FP16_TOLERANCE_DB = 0.05
+SINGLE_CHANNEL_MODES = ("L", "1", "LA", "I;16", "I", "F")
+
+
+class EvalError(ValueError):
+    """An evaluation that cannot proceed; the message names the image/value and the fix."""
+
+
+@dataclass
+class Pair:
+    """One LR/GT pair on disk, by file stem."""
+
+    name: str
+    lr: Path
+    gt: Path
+
+
+def list_pairs(lr_folder: Path, gt_folder: Path) -> list[Pair]:
+    """LR/GT PNG pairs with identical stems; errors on an empty folder or a missing partner."""
+    lr_files = sorted(p for p in Path(lr_folder).glob("*.png") if not p.name.startswith("."))
+    if not lr_files:
+        raise EvalError(f"{lr_folder}: no images; run `python -m datasets.degrade` for this set")
+    pairs = []
+    for path in lr_files:
+        gt = Path(gt_folder) / path.name
+        if not gt.is_file():
+            raise EvalError(f"{gt}: ground truth missing for LR {path.name}; re-run datasets.degrade --force")
+        pairs.append(Pair(path.stem, path, gt))
+    return pairs
+
+
+def check_sizes(name: str, lr: np.ndarray, gt: np.ndarray, scale: int) -> None:
+    """GT must be exactly ``scale`` x the LR size."""
+    want = (lr.shape[0] * scale, lr.shape[1] * scale)
+    if gt.shape[:2] != want:
+        raise EvalError(f"{name}: GT is {gt.shape[1]}x{gt.shape[0]} but LR {lr.shape[1]}x{lr.shape[0]} "
+                        f"x{scale} needs {want[1]}x{want[0]}; re-run datasets.degrade --force")
+
+
+def to_tensor(rgb: np.ndarray, channel_order: str, device: str, half: bool = False) -> torch.Tensor:
+    """uint8 RGB HWC -> float NCHW in [0, 1] in the model's channel order."""
+    x = torch.from_numpy(np.array(rgb, dtype=np.uint8, copy=True)).permute(2, 0, 1)[None].float().div_(255.0)
+    if channel_order == "bgr":
+        x = x.flip(1)
+    x = x.to(device)
+    return x.half() if half else x
+
+
+def to_uint8(out: torch.Tensor, channel_order: str) -> np.ndarray:
+    """Float NCHW (model order) -> uint8 RGB HWC by ``OUTPUT_ROUNDING``."""
+    out = out.float()
+    if channel_order == "bgr":
+        out = out.flip(1)
+    out = out.clamp(0.0, 1.0).mul(255.0).round()
+    return out[0].permute(1, 2, 0).to(torch.uint8).cpu().numpy()
+
+
+def run_image(model, name: str, lr: np.ndarray, scale: int, device: str = "cpu",
+              half: bool = False, allow_nonfinite: bool = False) -> np.ndarray | None:
+    """Upscale one uint8 RGB LR through ``upscale``; uint8 RGB SR, or None if non-finite and allowed."""
+    from models.padding import upscale
+
+    order = model.rtsr_info.channel_order
+    with torch.inference_mode():
+        try:
+            out = upscale(model, to_tensor(lr, order, device, half), scale)
+        except ModelError as exc:
+            raise EvalError(f"{name}: {exc}") from None
+        if not bool(torch.isfinite(out).all()):
+            if allow_nonfinite:
+                return None
+            raise EvalError(f"{name}: model output contains NaN/Inf; the model or its weights are broken")
+    return to_uint8(out, order)
+
+
+def image_metrics(sr: np.ndarray, gt: np.ndarray, scale: int, compat: bool) -> dict:
+    """The three per-image metrics of a uint8 RGB SR/GT pair."""
+    return {"psnr_rgb": psnr_rgb(sr, gt), "psnr_y": psnr_y(sr, gt, scale, ntire23_compat=compat),
+            "ssim_y": ssim_y(sr, gt, scale, ntire23_compat=compat)}
+
+
+def source_modes(dataset: str) -> dict[str, str]:
+    """stem -> PIL mode of the original file, from the HR manifest (for ``--classic-y``)."""
+    spec = get_dataset(dataset)
+    manifest = read_manifest(hr_dir(spec.name)) or {}
+    modes = {stem: entry.get("source_mode") for stem, entry in manifest.get("images", {}).items()}
+    if not modes or any(m is None for m in modes.values()):
+        raise EvalError(f"{hr_dir(spec.name)}: HR manifest lacks source_mode (made by an older fetch); "
+                        f"run `python -m datasets.fetch {dataset} --force`")
+    return modes
+
+
+def classic_y_gt(gt: np.ndarray, mode: str) -> np.ndarray:
+    """uint8 HxW Y of a GT for ``--classic-y``: gray value of a single-channel source, else BT.601 rounded."""
+    if mode in SINGLE_CHANNEL_MODES:
+        return gt[..., 0].copy()
+    return rgb_to_y(gt, BT601).astype(np.uint8)
+
+
+def classic_y_metrics(model, name: str, gt: np.ndarray, mode: str, scale: int,
+                      device: str) -> tuple[dict, np.ndarray]:
+    """Y-only classic protocol for one GT: (metrics with psnr_rgb None, SR uint8 RGB)."""
+    y_gt = classic_y_gt(gt, mode)
+    lr = np.repeat(imresize(y_gt, 1 / scale)[..., None], 3, axis=2)
+    sr = run_image(model, name, lr, scale, device)
+    y_sr = round_half_away(sr.astype(np.float64).mean(axis=2))
+    a, b = shave(y_sr, scale), shave(y_gt.astype(np.float64), scale)
+    return {"psnr_rgb": None, "psnr_y": psnr(a, b), "ssim_y": ssim_planes(a, b)}, sr
+
+
+def evaluate_images(model, pairs: list[Pair], args, device: str, console: Console) -> list[dict]:
+    """Per-image metrics for every pair (saving SR PNGs when asked), with a progress bar."""
+    modes = source_modes(args.dataset) if args.classic_y else None
+    rows = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"{args.label} on {args.dataset} x{args.scale}", total=len(pairs))
+        for pair in pairs:
+            lr, gt = load_rgb(pair.lr), load_rgb(pair.gt)
+            check_sizes(pair.name, lr, gt, args.scale)
+            if modes is not None:
+                metrics, sr = classic_y_metrics(model, pair.name, gt, modes.get(pair.name, "RGB"),
+                                                args.scale, device)
+            else:
+                sr = run_image(model, pair.name, lr, args.scale, device)
+                metrics = image_metrics(sr, gt, args.scale, args.ntire23_compat)
+            if args.save_sr is not None:
+                save_png(Path(args.save_sr) / f"{pair.name}.png", sr)
+            rows.append({"name": pair.name, **metrics})
+            bar.advance(task)
+    return rows
+
+
+def fp16_check(model, pairs: list[Pair], scale: int, psnr_fp32: float) -> dict:
+    """RGB PSNR with FP16 inference on CUDA vs the FP32 figure; flags NaN/Inf or a drop > 0.05 dB."""
+    import copy
+
+    half = copy.deepcopy(model).cuda().half()
+    half.rtsr_info, half.rtsr_scale = model.rtsr_info, model.rtsr_scale
+    values, nonfinite = [], []
+    for pair in pairs:
+        sr = run_image(half, pair.name, load_rgb(pair.lr), scale, "cuda", half=True, allow_nonfinite=True)
+        if sr is None:
+            nonfinite.append(pair.name)
+        else:
+            values.append(psnr_rgb(sr, load_rgb(pair.gt)))
+    mean16 = float(np.mean(values)) if values and not nonfinite else None
+    drop = None if mean16 is None else psnr_fp32 - mean16
+    ok = not nonfinite and drop is not None and drop <= FP16_TOLERANCE_DB
+    return {"psnr_rgb_fp16": mean16, "drop_db": drop, "nonfinite_images": nonfinite,
+            "tolerance_db": FP16_TOLERANCE_DB, "ok": ok}
+
+
+def mean_of(rows: list[dict], key: str) -> float | None:
+    """Mean of a per-image metric (None when the metric is not computed)."""
+    values = [r[key] for r in rows]
+    return None if any(v is None for v in values) else float(np.mean(values))
+
+
+def conventions(args) -> dict:
+    """The named numeric choices this result used."""
+    return {"y": NTIRE23_COMPAT.name if args.ntire23_compat else BT601.name, "y_rounding": Y_ROUNDING,
+            "gray_gt": "gray value (three equal channels); SR side full-range luma",
+            "classic_y": bool(args.classic_y), "shave": args.scale, "output_rounding": OUTPUT_ROUNDING,
+            "psnr_cap_db": PSNR_CAP_DB, "ssim": "skimage gaussian sigma=1.5 11x11, population cov"}
+
+
+def check_args(args) -> None:
+    """Reject inconsistent options before any work."""
+    if args.degradation not in DEGRADATIONS:
+        raise EvalError(f"unknown degradation {args.degradation!r}; use one of {', '.join(DEGRADATIONS)}")
+    if args.classic_y and args.degradation != "classic":
+        raise EvalError("--classic-y reproduces the classic tables and needs --degradation classic")
+    if args.classic_y and args.ntire23_compat:
+        raise EvalError("--classic-y and --ntire23-compat are different Y conventions; pick one")
+    if args.runtime == "gpu":
+        require_cuda()
+    get_dataset(args.dataset)  # unknown dataset fails before the model is built
+
+
+def evaluate(args, console: Console | None = None) -> dict:
+    """Run the whole evaluation described by parsed ``args``; returns the result dict (writes nothing)."""
+    from datasets.degrade import degrade_dataset
+    from models.cost import count_flops, count_params
+
+    console = console or Console(stderr=True)
+    check_args(args)
+    args.label = args.label or args.model
+    model = create_model(args.model, scale=args.scale, weights=args.weights)
+    lr_folder, gt_folder = degrade_dataset(args.dataset, args.scale, args.degradation, progress=False)
+    pairs = list_pairs(lr_folder, gt_folder)
+    device = "cuda" if args.runtime == "gpu" else "cpu"
+    rows = evaluate_images(model.to(device), pairs, args, device, console)
+    result = {
+        "model": args.model, "label": args.label,
+        "weights": str(args.weights) if args.weights is not None else None,
+        "dataset": args.dataset, "scale": args.scale, "degradation": args.degradation,
+        "psnr_rgb": mean_of(rows, "psnr_rgb"), "psnr_y": mean_of(rows, "psnr_y"),
+        "ssim_y": mean_of(rows, "ssim_y"), "per_image": rows, "runtime": None, "fp16_check": None,
+        "params": count_params(model),
+        "flops": count_flops(model.cpu(), args.scale, tuple(input_shape(args.scale)[2:])),
+        "conventions": conventions(args),
+    }
+    if args.runtime != "off":
+        result["runtime"] = measure_runtime(model, args.scale, "cuda" if device == "cuda" else "cpu",
+                                            warmup=args.warmup, passes=args.passes)
+    if args.runtime == "gpu" and result["psnr_rgb"] is not None:
+        result["fp16_check"] = fp16_check(model, pairs, args.scale, result["psnr_rgb"])
+    result["provenance"] = provenance(Path(lr_folder) / "manifest.json", device)
+    return result
+
+
+def summary_table(result: dict) -> Table:
+    """A rich table with the means (and runtime when measured)."""
+    table = Table(title=f"{result['label']} | {result['dataset']} x{result['scale']} ({result['degradation']})")
+    for col in ("images", "PSNR RGB", "PSNR Y", "SSIM Y", "runtime"):
+        table.add_column(col, justify="right")
+    fmt = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
+    rt = result["runtime"]
+    runtime = "-" if rt is None else f"{rt['mean_ms']:.2f} ms ({rt['protocol']})"
+    table.add_row(str(len(result["per_image"])), fmt(result["psnr_rgb"], ".3f"),
+                  fmt(result["psnr_y"], ".3f"), fmt(result["ssim_y"], ".4f"), runtime)
+    return table
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's argument parser."""
+    p = argparse.ArgumentParser(prog="python -m eval.evaluate", description=__doc__.splitlines()[0])
+    p.add_argument("--model", required=True, help="registered name or module:factory / file.py:factory")
+    p.add_argument("--weights", type=Path, default=None, help="checkpoint (project or released Bicubic++)")
+    p.add_argument("--label", default=None, help="display name (default: the model name)")
+    p.add_argument("--dataset", required=True, help="registered dataset or folder:<path>")
+    p.add_argument("--scale", type=int, required=True)
+    p.add_argument("--degradation", default="ntire23", choices=DEGRADATIONS)
+    p.add_argument("--runtime", default="off", choices=("gpu", "cpu", "off"))
+    p.add_argument("--passes", type=int, default=None, help="timed passes (default 244 gpu / 5 cpu)")
+    p.add_argument("--warmup", type=int, default=None, help="warm-up passes (default 50 gpu / 1 cpu)")
+    p.add_argument("--json", type=Path, default=None, help="write the result JSON here (atomically)")
+    p.add_argument("--save-sr", type=Path, default=None, help="write SR PNGs into this folder")
+    p.add_argument("--ntire23-compat", action="store_true",
+                   help="Y with the challenge code's swapped R/B weights (off by default)")
+    p.add_argument("--classic-y", action="store_true",
+                   help="Y-only classic protocol of the published tables (needs --degradation classic)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point; one-line errors on stderr with exit status 2, no JSON on failure."""
+    args = build_parser().parse_args(argv)
+    console = Console(stderr=True)
+    try:
+        result = evaluate(args, console)
+    except (EvalError, ModelError, DatasetError, ImageError, RuntimeUnavailable, ValueError) as exc:
+        print(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
+        return 2
+    Console().print(summary_table(result))
+    if args.json is not None:
+        write_atomic(args.json, json.dumps(result, indent=2, allow_nan=False) + "\n")
+        console.print(f"result -> {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
