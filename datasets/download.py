@@ -82,8 +82,14 @@ def _total_size(resp, have: int) -> int | None:
 
 def _stream(resp, part: Path, have: int, total: int | None, url: str, progress: bool) -> None:
     """Append the response body to ``part`` with a rich progress bar; error on a short body."""
-    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
-                               TimeRemainingColumn, TransferSpeedColumn)
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
 
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                TransferSpeedColumn(), TimeRemainingColumn())

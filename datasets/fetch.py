@@ -94,7 +94,7 @@ def _from_mirror(spec: DatasetSpec, mirror: Path):
         return _extracted(spec, archive), f"mirror:{archive}", sha256_file(archive)
     raise DatasetError(
         f"mirror {mirror} has neither {spec.mirror_subdir}/ nor {spec.archive_name} for {spec.name}; "
-        f"add one (from {spec.url}) or fetch online without --mirror")
+        f"add one (from {spec.url}) or fetch online (no --mirror, $RTSR_DATA_MIRROR unset)")
 
 
 def _extracted(spec: DatasetSpec, archive: Path) -> Path:

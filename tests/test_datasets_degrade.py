@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 from PIL import Image, features
 
-from datasets.degrade import crop_to_multiple, degrade_classic, degrade_dataset, degrade_ntire23, main
+from datasets.degrade import (
+    crop_to_multiple,
+    degrade_classic,
+    degrade_dataset,
+    degrade_ntire23,
+    main,
+)
 from datasets.imageio import is_grayscale, load_rgb, pixel_sha256
 from datasets.paths import gt_dir, lr_dir
 from datasets.registry import DatasetError, get_dataset

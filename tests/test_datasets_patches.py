@@ -6,9 +6,16 @@ import pytest
 import torch
 
 from datasets.imageio import load_rgb
+from datasets.patches import (
+    PatchDataset,
+    crop_pair,
+    dihedral,
+    load_pairs,
+    random_patch_batch,
+    sample_coords,
+    to_chw_tensor,
+)
 from datasets.paths import gt_dir, lr_dir
-from datasets.patches import (PatchDataset, crop_pair, dihedral, load_pairs, random_patch_batch,
-                              sample_coords, to_chw_tensor)
 from datasets.registry import DatasetError
 
 

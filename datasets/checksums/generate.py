@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from datasets.imageio import load_rgb, pixel_sha256  # noqa: E402
-from datasets.paths import DEFAULT_MIRROR  # noqa: E402
+from datasets.imageio import load_rgb, pixel_sha256
+from datasets.paths import DEFAULT_MIRROR
 
 FOLDERS = {"set5": "Set5/HR", "set14": "Set14/HR", "urban100": "Urban100/HR", "t91": "T91", "bsd200": "BSD200"}
 
