@@ -214,3 +214,27 @@ def test_fetch_online_archive_with_resume(server, tmp_path):
         assert pixel_sha256(load_rgb(out / f"img{i}.png")) == pixel_sha256(
             np.asarray(Image.open(io.BytesIO(pngs[f"Tiny/HR/img{i}.png"]))))
     assert [r[1] for r in server.requests] == [None, f"bytes={len(archive) // 2}-"]
+
+
+def test_fetch_online_tgz_with_other_suffix(server, tmp_path):
+    """Like BSD200: the archive ships JPEGs under a subfolder; pixel checksums verify the PNGs."""
+    rng = np.random.default_rng(5)
+    jpgs, pix = {}, {}
+    for i in range(2):
+        buf = io.BytesIO()
+        Image.fromarray(rng.integers(0, 256, (16, 24, 3), dtype=np.uint8)).save(buf, "JPEG", quality=80)
+        jpgs[f"{i}"] = buf.getvalue()
+        pix[f"{i}"] = pixel_sha256(np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")))
+    tgz = io.BytesIO()
+    with tarfile.open(fileobj=tgz, mode="w:gz") as tf:
+        for stem, data in jpgs.items():
+            info = tarfile.TarInfo(f"B/images/train/{stem}.jpg")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    server.files["/b.tgz"] = tgz.getvalue()
+    spec = DatasetSpec(name="tiny_tgz", role="train", citation="test", kind="archive",
+                       files=("0.png", "1.png"), sha256={"0.png": "0" * 64, "1.png": "0" * 64},
+                       pixel_sha256=pix, url=server.url("/b.tgz"), archive_subdir="B/images/train",
+                       mirror_subdir="B", archive_suffix=".jpg")
+    out = fetch_spec(spec, None, progress=False)
+    assert [pixel_sha256(load_rgb(out / f"{s}.png")) for s in "01"] == [pix["0"], pix["1"]]
