@@ -1,0 +1,280 @@
+"""``python -m eval.leaderboard``: rank result JSONs per (dataset, scale) by the NTIRE 2023 score.
+
+Reads ``<data root>/results/*.json`` (``--results``), prints one rich table per test set and writes
+``leaderboard/leaderboard.{md,csv,json}``, ``psnr_vs_runtime.png`` and ``crops.png`` (``--out``).
+Each JSON row has exactly the keys in ``ROW_KEYS``. ``score`` follows ``eval.score.score`` with
+P_bic = the RGB PSNR of the ``bicubic`` result of the same dataset/scale/degradation; it is null
+when that row or the runtime is missing. Exit status: 0 written, 1 unusable or missing results.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from datasets.imageio import write_atomic
+from datasets.paths import REPO_ROOT, data_root
+from eval.resultfiles import (GPU_PROTOCOL, Result, ResultError, default_results_dir,
+                              group_results, load_results, select)
+from eval.score import score as ntire23_score
+
+ROW_KEYS = ("dataset", "scale", "rank", "model", "params", "gflops_720p", "psnr_rgb", "psnr_y",
+            "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score")
+FLOPS_INPUT_HW = (720, 1280)  # GFLOPs are quoted for a 1280x720 LR input, as the challenge's track 2
+CPU_WARNING = ("Runtimes are CPU figures (FP32, not the challenge's GPU FP16 protocol): "
+               "scores are NOT comparable with the NTIRE 2023 challenge's.")
+
+
+def default_out_dir() -> Path:
+    """Where the leaderboard files go by default: ``<repo>/leaderboard``."""
+    return REPO_ROOT / "leaderboard"
+
+
+def default_sr_root() -> Path:
+    """Root of saved SR images: ``<data root>/sr`` (layout in ``sr_dir``)."""
+    return data_root() / "sr"
+
+
+def gflops_720p(result: Result) -> float | None:
+    """GFLOPs (1e9 FLOPs, FLOPs = 2 x MACs) at a 720p LR input; None if the result has no count."""
+    flops = result.data.get("flops")
+    if not flops or flops.get("flops") is None:
+        return None
+    hw = tuple(int(v) for v in (flops.get("input") or FLOPS_INPUT_HW))[-2:]
+    if hw != FLOPS_INPUT_HW:
+        raise ResultError(f"{result.path}: FLOPs were counted at input {hw}, the leaderboard "
+                          f"quotes them at {FLOPS_INPUT_HW}; re-run eval.evaluate")
+    return round(flops["flops"] / 1e9, 3)
+
+
+def group_rows(key: tuple[str, int, str], results: list[Result]) -> tuple[list[dict], list[str]]:
+    """Leaderboard rows of one group, sorted and ranked, plus notes explaining any null score."""
+    dataset, scale, degradation = key
+    where = f"{dataset} x{scale} ({degradation})"
+    bicubic = next((r for r in results if r.is_bicubic), None)
+    notes = []
+    if bicubic is None:
+        notes.append(f"{where}: no bicubic result, so no scores; run `python -m eval.evaluate "
+                     f"--model bicubic --dataset {dataset} --scale {scale} --degradation "
+                     f"{degradation} --json ...`")
+    rows = [_row(r, bicubic) for r in results]
+    unscored = [r["model"] for r in rows if r["score"] is None and r["runtime_ms"] is None]
+    if bicubic is not None and unscored:
+        notes.append(f"{where}: no runtime (evaluated with --runtime off), so no score: "
+                     + ", ".join(unscored))
+    rows.sort(key=_sort_key)
+    rank = 0
+    for row in rows:
+        if row["score"] is not None:
+            rank += 1
+            row["rank"] = rank
+    if rows and all(r["score"] is None for r in rows):
+        notes.append(f"{where}: no scores; rows sorted by PSNR RGB and not ranked")
+    return rows, notes
+
+
+def _row(result: Result, bicubic: Result | None) -> dict:
+    """One leaderboard row (keys ``ROW_KEYS``; ``rank`` filled in later)."""
+    d, rt = result.data, result.runtime
+    runtime_ms = float(rt["mean_ms"]) if rt else None
+    score = None
+    if bicubic is not None and runtime_ms is not None:
+        score = round(float(ntire23_score(d["psnr_rgb"], bicubic.data["psnr_rgb"], runtime_ms)), 4)
+    return {
+        "dataset": d["dataset"], "scale": d["scale"], "rank": None, "model": result.label,
+        "params": d.get("params"), "gflops_720p": gflops_720p(result),
+        "psnr_rgb": round(float(d["psnr_rgb"]), 4), "psnr_y": round(float(d["psnr_y"]), 4),
+        "ssim_y": round(float(d["ssim_y"]), 5),
+        "runtime_ms": None if runtime_ms is None else round(runtime_ms, 4),
+        "runtime_device": None if rt is None else str(rt["device"].get("name", "?")),
+        "runtime_protocol": None if rt is None else str(rt["protocol"]),
+        "score": score,
+    }
+
+
+def _sort_key(row: dict) -> tuple:
+    """Score descending (unscored last), then PSNR RGB descending, then name."""
+    s = row["score"]
+    return (s is None, -(s or 0.0), -row["psnr_rgb"], row["model"])
+
+
+def runtime_notes(rows: list[dict]) -> list[str]:
+    """The warning that scores are not challenge-comparable when no runtime is a GPU-FP16 one."""
+    protocols = {r["runtime_protocol"] for r in rows if r["runtime_protocol"]}
+    if not protocols:
+        return ["No runtimes were measured (--runtime off): no scores."]
+    if GPU_PROTOCOL not in protocols:
+        return [CPU_WARNING]
+    if len(protocols) > 1:
+        return ["Some test sets have CPU runtimes: only the GPU-FP16 tables are challenge-comparable."]
+    return []
+
+
+def build(results: list[Result]) -> tuple[list[dict], list[str]]:
+    """All rows (grouped in (dataset, scale) order) and all notes for validated results."""
+    rows, notes = [], []
+    for key, members in group_results(results).items():
+        g_rows, g_notes = group_rows(key, members)
+        rows += g_rows
+        notes += g_notes
+    return rows, runtime_notes(rows) + notes
+
+
+def _fmt(value, spec: str) -> str:
+    """Format a possibly-null number for the tables."""
+    return "-" if value is None else format(value, spec)
+
+
+def _runtime_cell(row: dict) -> str:
+    """Mean runtime in ms: 3 decimals below 10 ms, 1 above; "-" when not measured."""
+    ms = row["runtime_ms"]
+    return "-" if ms is None else f"{ms:.3f}" if ms < 10 else f"{ms:.1f}"
+
+
+def runtime_caption(members: list[dict]) -> str:
+    """Under each table: which runtime statistic, protocol and device (one per table, enforced)."""
+    timed = [r for r in members if r["runtime_ms"] is not None]
+    if not timed:
+        return "runtime: not measured (--runtime off)"
+    r = timed[0]
+    if r["runtime_protocol"] == GPU_PROTOCOL:
+        return f"runtime: mean ms, NTIRE23 GPU-FP16 protocol, 720p->4K, on {r['runtime_device']}"
+    return (f"runtime: mean ms, CPU-FP32 (not challenge-comparable), 720p->4K, "
+            f"on {r['runtime_device']}")
+
+
+COLUMNS = (  # (header, formatter) for the printed and markdown tables ("\n" -> " " in markdown)
+    ("#", lambda r: _fmt(r["rank"], "d")),
+    ("model", lambda r: r["model"]),
+    ("params", lambda r: _fmt(r["params"], ",d")),
+    ("GFLOPs\n720p", lambda r: _fmt(r["gflops_720p"], ".2f")),
+    ("PSNR\nRGB", lambda r: _fmt(r["psnr_rgb"], ".3f")),
+    ("PSNR\nY", lambda r: _fmt(r["psnr_y"], ".3f")),
+    ("SSIM\nY", lambda r: _fmt(r["ssim_y"], ".4f")),
+    ("runtime\nms", _runtime_cell),
+    ("score", lambda r: _fmt(r["score"], ".2f")),
+)
+
+
+def tables_by_set(rows: list[dict]) -> dict[tuple[str, int], list[dict]]:
+    """Rows split per (dataset, scale), keeping their order."""
+    out: dict[tuple[str, int], list[dict]] = {}
+    for r in rows:
+        out.setdefault((r["dataset"], r["scale"]), []).append(r)
+    return out
+
+
+def rich_tables(rows: list[dict], degradation: str) -> list[Table]:
+    """One rich table per (dataset, scale)."""
+    tables = []
+    for (dataset, scale), members in tables_by_set(rows).items():
+        t = Table(title=f"{dataset} x{scale} ({degradation})", title_justify="left",
+                  caption=runtime_caption(members), caption_justify="left")
+        for header, _ in COLUMNS:
+            if header == "model":
+                t.add_column(header, no_wrap=True, min_width=max(len(r["model"]) for r in members))
+            else:
+                t.add_column(header, justify="right", min_width=max(map(len, header.split("\n"))))
+        for r in members:
+            t.add_row(*(f(r) for _, f in COLUMNS))
+        tables.append(t)
+    return tables
+
+
+def markdown(rows: list[dict], notes: list[str], degradation: str) -> str:
+    """The leaderboard as markdown: one pipe table per (dataset, scale), then the notes."""
+    lines = ["# rtsr-bench leaderboard", "",
+             "Score = 2 * 2**(PSNR_RGB - PSNR_RGB_bicubic) / (0.1 * sqrt(mean runtime ms)); "
+             "0 at or below bicubic. See README.md for what every number means.", ""]
+    for (dataset, scale), members in tables_by_set(rows).items():
+        lines += [f"## {dataset} x{scale} ({degradation})", "", runtime_caption(members), "",
+                  "| " + " | ".join(h.replace("\n", " ") for h, _ in COLUMNS) + " |",
+                  "|" + "|".join("---" if h == "model" else "---:" for h, _ in COLUMNS) + "|"]
+        lines += ["| " + " | ".join(f(r) for _, f in COLUMNS) + " |" for r in members]
+        lines.append("")
+    if notes:
+        lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    return "\n".join(lines)
+
+
+def csv_text(rows: list[dict]) -> str:
+    """The rows as CSV with the ``ROW_KEYS`` columns, in order."""
+    buf = io.StringIO()
+    pd.DataFrame(rows, columns=list(ROW_KEYS)).to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def write_tables(rows: list[dict], notes: list[str], degradation: str, out_dir: Path) -> None:
+    """Write leaderboard.md, .csv and .json atomically into ``out_dir``."""
+    write_atomic(out_dir / "leaderboard.md", markdown(rows, notes, degradation))
+    write_atomic(out_dir / "leaderboard.csv", csv_text(rows))
+    write_atomic(out_dir / "leaderboard.json", json.dumps(rows, indent=2) + "\n")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(prog="python -m eval.leaderboard", description=__doc__.splitlines()[0])
+    p.add_argument("--results", type=Path, default=None,
+                   help="folder of result JSONs (default: <data root>/results)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: <repo>/leaderboard)")
+    p.add_argument("--sr", type=Path, default=None,
+                   help="root of saved SR images for crops.png (default: <data root>/sr; "
+                        "layout <degradation>_x<S>/<dataset>/<label>/<stem>.png)")
+    p.add_argument("--scale", type=int, default=None, help="only results at this scale")
+    p.add_argument("--degradation", default=None, help="only results of this degradation")
+    p.add_argument("--dataset", default=None, help="only results on this test set")
+    p.add_argument("--crop-dataset", default=None,
+                   help="test set shown in crops.png (default: the first with bicubic SR images)")
+    p.add_argument("--crop-size", type=int, default=96, help="crop side in HR pixels (default 96)")
+    p.add_argument("--no-figures", action="store_true", help="skip the two PNG figures")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = parse_args(argv)
+    console = Console()
+    if not console.is_terminal:  # logs and CI: do not squeeze the tables into 80 columns
+        console = Console(width=max(console.width, 120))
+    results_dir = args.results or default_results_dir()
+    out_dir = args.out or default_out_dir()
+    try:
+        results, dropped = select(load_results(results_dir), args.scale, args.degradation,
+                                  args.dataset)
+        if not results:
+            raise ResultError(f"none of the {len(dropped)} result files in {results_dir} match "
+                              "--scale/--degradation/--dataset")
+        rows, notes = build(results)
+    except ResultError as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        return 1
+    if dropped:
+        notes.append(f"ignored {len(dropped)} result file(s) outside the selection: "
+                     + ", ".join(r.path.name for r in dropped))
+    degradation = results[0].key[2]
+    for table in rich_tables(rows, degradation):
+        console.print(table)
+    for n in notes:
+        console.print(f"[yellow]note:[/yellow] {n}", soft_wrap=True)
+    write_tables(rows, notes, degradation, out_dir)
+    if not args.no_figures:
+        from eval.plots import write_crops, write_psnr_vs_runtime
+
+        write_psnr_vs_runtime(rows, out_dir / "psnr_vs_runtime.png")
+        msg = write_crops(rows, results, args.sr or default_sr_root(), out_dir / "crops.png",
+                          crop_size=args.crop_size, dataset=args.crop_dataset)
+        if msg:
+            console.print(f"[yellow]note:[/yellow] {msg}", soft_wrap=True)
+    console.print(f"wrote {out_dir}/leaderboard.md, .csv, .json"
+                  + ("" if args.no_figures else ", psnr_vs_runtime.png, crops.png"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""Reading result JSONs (written by ``python -m eval.evaluate``) and grouping the comparable ones.
+
+A *group* is every result of one (dataset, scale, degradation): only rows of one group are ranked
+against each other. Inside a group the rows must also be measured on the same LR images (same image
+names, same LR manifest hash) and their runtimes on one platform (protocol + device name); anything
+else is refused with a one-line ``ResultError`` naming the files, never silently mixed.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from datasets.paths import data_root
+
+REQUIRED_KEYS = ("model", "dataset", "scale", "degradation", "psnr_rgb", "psnr_y", "ssim_y")
+REQUIRED_RUNTIME_KEYS = ("protocol", "device_type", "mean_ms", "device")
+GPU_PROTOCOL = "ntire23-gpu-fp16"
+
+
+class ResultError(ValueError):
+    """A result file or set of files that cannot be used; the message names the files and the fix."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """One result JSON: its path and its parsed content."""
+
+    path: Path
+    data: dict
+
+    @property
+    def label(self) -> str:
+        """Display name: ``label`` if present, else ``model``."""
+        return str(self.data.get("label") or self.data["model"])
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        """The comparability group: (dataset, scale, degradation)."""
+        return (str(self.data["dataset"]), int(self.data["scale"]), str(self.data["degradation"]))
+
+    @property
+    def is_bicubic(self) -> bool:
+        """True for the reference upscaler row (``model == "bicubic"``) that P_bic comes from."""
+        return self.data["model"] == "bicubic"
+
+    @property
+    def runtime(self) -> dict | None:
+        """The runtime block, or None when the evaluation ran with ``--runtime off``."""
+        return self.data.get("runtime")
+
+    @property
+    def platform(self) -> tuple[str, str] | None:
+        """(runtime protocol, device name), or None without a runtime."""
+        rt = self.runtime
+        return None if rt is None else (str(rt["protocol"]), str(rt["device"].get("name", "?")))
+
+
+def default_results_dir() -> Path:
+    """Where ``eval.evaluate --json`` results go by default: ``<data root>/results``."""
+    return data_root() / "results"
+
+
+def load_result(path: str | Path) -> Result:
+    """Parse and validate one result JSON; ``ResultError`` (one line, naming the file) if unusable."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        msg = str(exc).splitlines()[0]
+        raise ResultError(f"{path}: corrupt result file ({msg}); delete it and run "
+                          "`python -m eval.evaluate ... --json` again") from None
+    except OSError as exc:
+        raise ResultError(f"{path}: cannot read result file ({exc.strerror})") from None
+    if not isinstance(data, dict):
+        raise ResultError(f"{path}: not a result file (top level is not a JSON object)")
+    _validate(path, data)
+    return Result(path, data)
+
+
+def _validate(path: Path, data: dict) -> None:
+    """Check the keys and types the leaderboard and the regression gate rely on."""
+    missing = [k for k in REQUIRED_KEYS if k not in data]
+    if missing:
+        raise ResultError(f"{path}: not a result file (missing {', '.join(missing)}); "
+                          "results come from `python -m eval.evaluate --json`")
+    for k in ("psnr_rgb", "psnr_y", "ssim_y"):
+        if not _is_number(data[k]):
+            raise ResultError(f"{path}: {k} is {data[k]!r}, expected a number")
+    if not isinstance(data["scale"], int) or data["scale"] < 2:
+        raise ResultError(f"{path}: scale is {data['scale']!r}, expected an integer >= 2")
+    rt = data.get("runtime")
+    if rt is not None:
+        if not isinstance(rt, dict) or any(k not in rt for k in REQUIRED_RUNTIME_KEYS):
+            raise ResultError(f"{path}: runtime block lacks {', '.join(REQUIRED_RUNTIME_KEYS)}")
+        if not _is_number(rt["mean_ms"]) or rt["mean_ms"] <= 0:
+            raise ResultError(f"{path}: runtime mean_ms is {rt['mean_ms']!r}, expected > 0")
+
+
+def _is_number(x) -> bool:
+    """True for a finite int/float that is not a bool."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and x == x and abs(x) != float("inf")
+
+
+def load_results(results_dir: str | Path) -> list[Result]:
+    """Every ``*.json`` in ``results_dir`` (sorted by name), validated; errors if there are none."""
+    results_dir = Path(results_dir)
+    files = sorted(results_dir.glob("*.json")) if results_dir.is_dir() else []
+    if not files:
+        raise ResultError(f"no result files (*.json) in {results_dir}; make them with "
+                          f"`python -m eval.evaluate --model NAME --dataset SET --scale S "
+                          f"--json {results_dir}/NAME_SET_xS.json` or point --results at them")
+    return [load_result(f) for f in files]
+
+
+def select(results: list[Result], scale: int | None = None,
+           degradation: str | None = None, dataset: str | None = None) -> tuple[list[Result], list[Result]]:
+    """Split ``results`` into (kept, dropped) by the optional scale/degradation/dataset filters."""
+    kept, dropped = [], []
+    for r in results:
+        ds, s, deg = r.key
+        ok = ((scale is None or s == scale) and (degradation is None or deg == degradation)
+              and (dataset is None or ds == dataset))
+        (kept if ok else dropped).append(r)
+    return kept, dropped
+
+
+def group_results(results: list[Result], single_degradation: bool = True
+                  ) -> dict[tuple[str, int, str], list[Result]]:
+    """Group by (dataset, scale, degradation), sorted by key, after every comparability check."""
+    if single_degradation:
+        _check_single_degradation(results)
+    groups: dict[tuple[str, int, str], list[Result]] = {}
+    for r in results:
+        groups.setdefault(r.key, []).append(r)
+    for key, rows in groups.items():
+        _check_group(key, rows)
+    return dict(sorted(groups.items()))
+
+
+def _check_single_degradation(results: list[Result]) -> None:
+    """Refuse results from more than one degradation: leaderboard rows carry no degradation field."""
+    by_deg: dict[str, Path] = {}
+    for r in results:
+        by_deg.setdefault(r.key[2], r.path)
+    if len(by_deg) > 1:
+        named = ", ".join(f"{p.name} ({d})" for d, p in sorted(by_deg.items()))
+        raise ResultError(f"results from different degradations are not comparable: {named}; "
+                          "pass --degradation NAME or keep them in separate --results folders")
+
+
+def _check_group(key: tuple[str, int, str], rows: list[Result]) -> None:
+    """One group: unique labels, one bicubic, same images and LR inputs, one runtime platform."""
+    where = f"{key[0]} x{key[1]} {key[2]}"
+    _first_conflict(rows, lambda r: r.label, f"two results for the same model label in {where}",
+                    unique=True)
+    bicubic = [r for r in rows if r.is_bicubic]
+    if len(bicubic) > 1:
+        names = ", ".join(r.path.name for r in bicubic)
+        raise ResultError(f"more than one bicubic result in {where}: {names}; keep one")
+    _first_conflict(rows, _image_names, f"results over different images in {where}",
+                    fmt=lambda v: f"{len(v)} images")
+    _first_conflict([r for r in rows if _lr_hash(r)], _lr_hash,
+                    f"results from different LR inputs (lr_manifest_sha256) in {where}",
+                    fmt=lambda v: v[:12])
+    _first_conflict([r for r in rows if r.platform], lambda r: r.platform,
+                    f"runtimes measured on different platforms in {where}",
+                    fmt=lambda v: f"{v[0]} on {v[1]}")
+
+
+def _first_conflict(rows: list[Result], value, what: str, unique: bool = False, fmt=str) -> None:
+    """Raise naming the first two files whose ``value`` differs (or, if ``unique``, coincides)."""
+    seen: dict = {}
+    first = None
+    for r in rows:
+        v = value(r)
+        if unique:
+            if v in seen:
+                raise ResultError(f"{what}: {seen[v].path} and {r.path} ({v!r}); keep one")
+            seen[v] = r
+        elif first is None:
+            first = (v, r)
+        elif v != first[0]:
+            raise ResultError(f"{what}: {first[1].path} ({fmt(first[0])}) vs {r.path} "
+                              f"({fmt(v)}); re-run them together or use separate --results folders")
+
+
+def _image_names(r: Result) -> tuple[str, ...]:
+    """Sorted per-image names of a result (empty if the file has no per_image list)."""
+    return tuple(sorted(str(p.get("name")) for p in r.data.get("per_image") or []))
+
+
+def _lr_hash(r: Result) -> str | None:
+    """The LR manifest hash recorded in the result's provenance, or None."""
+    return (r.data.get("provenance") or {}).get("lr_manifest_sha256")
+

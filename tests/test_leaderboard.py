@@ -1,0 +1,172 @@
+"""eval.leaderboard: rows, ranking, score, refusals, written files."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import pytest
+
+from eval.leaderboard import CPU_WARNING, ROW_KEYS, main
+from results_factory import H200, make_result, write_result, write_standard
+
+EXPECTED_KEYS = ["dataset", "scale", "rank", "model", "params", "gflops_720p", "psnr_rgb", "psnr_y",
+                 "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score"]
+
+
+def _score(p: float, p_bic: float, t_ms: float) -> float:
+    """The challenge formula written out independently for the expected values."""
+    return 0.0 if p <= p_bic else 2 * 2 ** (p - p_bic) / (0.1 * math.sqrt(t_ms))
+
+
+def _run(tmp_path, *extra) -> tuple[int, list[dict]]:
+    """Run the CLI on tmp_path/results without figures; return (status, leaderboard.json rows)."""
+    rc = main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "lb"),
+               "--no-figures", *extra])
+    out = tmp_path / "lb" / "leaderboard.json"
+    return rc, json.loads(out.read_text()) if rc == 0 else []
+
+
+def test_row_keys_are_the_documented_ones():
+    assert list(ROW_KEYS) == EXPECTED_KEYS
+
+
+def test_rows_sorted_by_score_with_exact_values(tmp_path, capsys):
+    write_standard(tmp_path / "results")
+    rc, rows = _run(tmp_path)
+    assert rc == 0
+    assert [list(r) for r in rows] == [EXPECTED_KEYS] * 4
+    # CPU scores: bicubic_pp 2*2**0.95/(0.1*sqrt(420)) = 1.8853, espcn 1.4216, fsrcnn 1.0830
+    assert [r["model"] for r in rows] == ["bicubic_pp", "espcn", "fsrcnn", "bicubic"]
+    assert [r["rank"] for r in rows] == [1, 2, 3, 4]
+    bpp = rows[0]
+    assert bpp["score"] == pytest.approx(round(_score(30.55, 29.60, 420.0), 4))
+    assert bpp["score"] == pytest.approx(1.8853, abs=1e-4)
+    assert bpp == {**bpp, "dataset": "set5", "scale": 3, "params": 50400, "gflops_720p": 23.224,
+                   "psnr_rgb": 30.55, "psnr_y": 32.3, "ssim_y": 0.879, "runtime_ms": 420.0,
+                   "runtime_protocol": "cpu-fp32", "runtime_device": "AMD EPYC 7763 64-Core Processor"}
+    assert rows[-1]["score"] == 0.0  # bicubic itself: P == P_bic
+    md = (tmp_path / "lb" / "leaderboard.md").read_text()
+    assert CPU_WARNING in md and "## set5 x3 (ntire23)" in md
+
+
+def test_cpu_warning_is_printed(tmp_path, capsys):
+    write_standard(tmp_path / "results")
+    assert _run(tmp_path)[0] == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Runtimes are CPU figures" in out and "NOT comparable" in out
+
+
+def test_gpu_score_matches_the_challenge_table(tmp_path, capsys):
+    """Track 1 (PROTOCOL.md): bicubic 33.92 dB; Noah TerminalVision 35.02 dB at 3.19 ms -> 24.00."""
+    res = tmp_path / "results"
+    write_result(res, make_result("bicubic", scale=2, psnr_rgb=33.92, runtime_ms=0.9, device=H200))
+    write_result(res, make_result("noah", model="espcn", scale=2, psnr_rgb=35.02, runtime_ms=3.19,
+                                  device=H200))
+    rc, rows = _run(tmp_path)
+    assert rc == 0
+    assert rows[0]["model"] == "noah" and rows[0]["score"] == pytest.approx(24.00, abs=0.005)
+    assert rows[0]["runtime_protocol"] == "ntire23-gpu-fp16" and rows[0]["runtime_device"] == "NVIDIA H200"
+    assert "CPU figures" not in capsys.readouterr().out
+
+
+def test_no_bicubic_row_gives_null_scores_and_a_note(tmp_path, capsys):
+    res = tmp_path / "results"
+    write_result(res, make_result("bicubic_pp"))
+    write_result(res, make_result("espcn"))
+    rc, rows = _run(tmp_path)
+    assert rc == 0
+    assert [r["score"] for r in rows] == [None, None] and [r["rank"] for r in rows] == [None, None]
+    assert [r["model"] for r in rows] == ["bicubic_pp", "espcn"]  # by PSNR RGB
+    assert "no bicubic result" in " ".join(capsys.readouterr().out.split())
+
+
+def test_missing_runtime_gives_null_score(tmp_path, capsys):
+    res = tmp_path / "results"
+    write_standard(res)
+    write_result(res, make_result("espcn", runtime_ms=None))  # overwrite: --runtime off
+    rc, rows = _run(tmp_path)
+    espcn = next(r for r in rows if r["model"] == "espcn")
+    assert rc == 0 and espcn["score"] is None and espcn["rank"] is None and espcn["runtime_ms"] is None
+    assert rows[-1]["model"] == "espcn"  # unscored rows go last
+    assert "no runtime" in " ".join(capsys.readouterr().out.split())
+
+
+def test_other_scale_is_a_separate_table_never_mixed(tmp_path, capsys):
+    res = tmp_path / "results"
+    write_standard(res)
+    write_result(res, make_result("bicubic_pp", scale=2, psnr_rgb=33.5))
+    rc, rows = _run(tmp_path)
+    assert rc == 0
+    x2 = [r for r in rows if r["scale"] == 2]
+    x3 = [r for r in rows if r["scale"] == 3]
+    assert len(x2) == 1 and x2[0]["score"] is None  # x3 bicubic is not used as the x2 reference
+    assert len(x3) == 4 and x3[0]["score"] == pytest.approx(1.8853, abs=1e-4)
+    md = (tmp_path / "lb" / "leaderboard.md").read_text()
+    assert "## set5 x2 (ntire23)" in md and "## set5 x3 (ntire23)" in md
+    rc, rows = _run(tmp_path, "--scale", "3")
+    assert rc == 0 and {r["scale"] for r in rows} == {3}
+    assert "ignored 1 result file(s)" in " ".join(capsys.readouterr().out.split())
+
+
+def test_other_degradation_is_refused_naming_the_files(tmp_path, capsys):
+    res = tmp_path / "results"
+    write_standard(res)
+    write_result(res, make_result("espcn", degradation="classic"), name="espcn_classic.json")
+    rc, _ = _run(tmp_path)
+    out = " ".join(capsys.readouterr().out.split())
+    assert rc == 1 and "different degradations" in out and "espcn_classic.json" in out
+    assert not (tmp_path / "lb" / "leaderboard.json").exists()
+    assert _run(tmp_path, "--degradation", "ntire23")[0] == 0
+
+
+def test_corrupt_result_file_is_a_one_line_error(tmp_path, capsys):
+    res = tmp_path / "results"
+    write_standard(res)
+    (res / "broken.json").write_text('{"model": "espcn", "psnr_rgb": 30.')
+    rc, _ = _run(tmp_path)
+    out = capsys.readouterr().out.strip()
+    assert rc == 1 and "broken.json" in out and "corrupt result file" in out
+    assert len(out.splitlines()) <= 2  # one message (rich may wrap a long path once)
+
+
+def test_no_result_files_exit_1(tmp_path, capsys):
+    (tmp_path / "results").mkdir()
+    rc, _ = _run(tmp_path)
+    assert rc == 1 and "no result files" in capsys.readouterr().out
+
+
+def test_duplicate_label_is_refused(tmp_path, capsys):
+    res = tmp_path / "results"
+    write_standard(res)
+    write_result(res, make_result("espcn", psnr_rgb=30.1), name="espcn_again.json")
+    rc, _ = _run(tmp_path)
+    out = " ".join(capsys.readouterr().out.split())
+    assert rc == 1 and "same model label" in out and "espcn_again.json" in out
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"device": {"name": "NVIDIA H200", "driver": "x", "torch": "2.13.0", "cuda": "12.8"}},
+     "different platforms"),
+    ({"images": ["baby", "bird"]}, "different images"),
+    ({"lr_hash": "cd" * 32}, "different LR inputs"),
+])
+def test_incomparable_rows_in_one_table_are_refused(tmp_path, capsys, change, message):
+    res = tmp_path / "results"
+    write_standard(res)
+    write_result(res, make_result("espcn", **change))
+    rc, _ = _run(tmp_path)
+    out = " ".join(capsys.readouterr().out.split())
+    assert rc == 1 and message in out and "espcn_set5_x3.json" in out
+
+
+def test_csv_has_the_same_columns_and_rows(tmp_path):
+    write_standard(tmp_path / "results")
+    _, rows = _run(tmp_path)
+    with open(tmp_path / "lb" / "leaderboard.csv", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert list(table[0]) == EXPECTED_KEYS
+    assert [t["model"] for t in table] == [r["model"] for r in rows]
+    assert float(table[0]["score"]) == rows[0]["score"]
+    assert sorted(p.name for p in (tmp_path / "lb").iterdir()) == [
+        "leaderboard.csv", "leaderboard.json", "leaderboard.md"]  # no temp files left
