@@ -26,7 +26,7 @@ from eval.score import score as ntire23_score
 
 ROW_KEYS = ("dataset", "scale", "rank", "model", "params", "gflops_720p", "psnr_rgb", "psnr_y",
             "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score")
-FLOPS_INPUT_HW = (720, 1280)  # GFLOPs are quoted for a 1280x720 LR input, as the challenge's track 2
+FLOPS_INPUT_HW = (720, 1280)  # GFLOPs are quoted per 1280x720 LR frame (the x3 track's input)
 CPU_WARNING = ("Runtimes are CPU figures (FP32, not the challenge's GPU FP16 protocol): "
                "scores are NOT comparable with the NTIRE 2023 challenge's.")
 
@@ -42,15 +42,21 @@ def default_sr_root() -> Path:
 
 
 def gflops_720p(result: Result) -> float | None:
-    """GFLOPs (1e9 FLOPs, FLOPs = 2 x MACs) at a 720p LR input; None if the result has no count."""
+    """GFLOPs (1e9 FLOPs, FLOPs = 2 x MACs) for one 1280x720 LR frame; None without a count.
+
+    ``eval.evaluate`` counts FLOPs at the protocol input (2160/S x 3840/S: 720p at x3, 1080p at
+    x2); other sizes are rescaled by pixel count, which is exact for fully convolutional models.
+    """
     flops = result.data.get("flops")
     if not flops or flops.get("flops") is None:
         return None
-    hw = tuple(int(v) for v in (flops.get("input") or FLOPS_INPUT_HW))[-2:]
-    if hw != FLOPS_INPUT_HW:
-        raise ResultError(f"{result.path}: FLOPs were counted at input {hw}, the leaderboard "
-                          f"quotes them at {FLOPS_INPUT_HW}; re-run eval.evaluate")
-    return round(flops["flops"] / 1e9, 3)
+    try:
+        h, w = (int(v) for v in list(flops.get("input") or FLOPS_INPUT_HW)[-2:])
+    except (TypeError, ValueError):
+        raise ResultError(f"{result.path}: flops.input is {flops.get('input')!r}, expected "
+                          "[1, 3, H, W]; re-run eval.evaluate") from None
+    pixels = FLOPS_INPUT_HW[0] * FLOPS_INPUT_HW[1]
+    return round(float(flops["flops"]) * pixels / (h * w) / 1e9, 3)
 
 
 def group_rows(key: tuple[str, int, str], results: list[Result]) -> tuple[list[dict], list[str]]:

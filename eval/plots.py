@@ -97,7 +97,7 @@ def _runtime_panel(ax, dataset: str, scale: int, members: list[dict]) -> None:
 def worst_bicubic_crop(gt_folder: Path, bic_folder: Path, size: int) -> tuple[str, int, int, int]:
     """(stem, top, left, side) of the square with the largest bicubic squared error, over all images."""
     best = (-1.0, "", 0, 0, 0)
-    stems = sorted(p.stem for p in Path(gt_folder).glob("*.png"))
+    stems = sorted(p.stem for p in Path(gt_folder).glob("*.png") if not p.name.startswith("."))
     if not stems:
         raise ImageError(f"{gt_folder}: no ground-truth PNGs; run `python -m datasets.degrade` first")
     for stem in stems:

@@ -170,3 +170,13 @@ def test_csv_has_the_same_columns_and_rows(tmp_path):
     assert float(table[0]["score"]) == rows[0]["score"]
     assert sorted(p.name for p in (tmp_path / "lb").iterdir()) == [
         "leaderboard.csv", "leaderboard.json", "leaderboard.md"]  # no temp files left
+
+
+def test_gflops_are_quoted_per_720p_frame(tmp_path):
+    """x2 FLOPs are counted at the 1080p protocol input: rescaled by pixel count to 720p."""
+    res = tmp_path / "results"
+    r = make_result("bicubic_pp", scale=2)
+    r["flops"] = {"macs": 26_127_360_000, "flops": 52_254_720_000, "input": [1, 3, 1080, 1920]}
+    write_result(res, r)
+    rc, rows = _run(tmp_path)
+    assert rc == 0 and rows[0]["gflops_720p"] == 23.224  # 52.25472 * (720*1280)/(1080*1920)

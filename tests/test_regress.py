@@ -1,0 +1,152 @@
+"""eval.regress: the CI gate against a committed reference."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from eval.regress import EXIT_OK, EXIT_REGRESSION, EXIT_UNUSABLE, SCHEMA, main
+from results_factory import H200, MODELS, make_result, write_result, write_standard
+
+
+@pytest.fixture
+def gate(tmp_path):
+    """A results folder with the four standard models and a reference made from it by --update."""
+    res, ref = tmp_path / "results", tmp_path / "reference.json"
+    write_standard(res)
+    assert main(["--results", str(res), "--reference", str(ref), "--update"]) == EXIT_OK
+
+    def run(*extra: str) -> int:
+        return main(["--results", str(res), "--reference", str(ref), *extra])
+
+    run.results, run.reference = res, ref
+    return run
+
+
+def _out(capsys) -> str:
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_update_writes_a_stable_reference(gate):
+    text = gate.reference.read_text()
+    doc = json.loads(text)
+    assert doc["schema"] == SCHEMA and len(doc["entries"]) == 4
+    bpp = next(e for e in doc["entries"] if e["model"] == "bicubic_pp")
+    assert bpp == {"dataset": "set5", "scale": 3, "degradation": "ntire23", "model": "bicubic_pp",
+                   "psnr_rgb": 30.55, "psnr_y": 32.3, "runtime_ms": 420.0,
+                   "runtime_ratio_to_bicubic": 2.8, "runtime_protocol": "cpu-fp32",
+                   "runtime_device": "AMD EPYC 7763 64-Core Processor"}
+    assert gate("--update") == EXIT_OK and gate.reference.read_text() == text  # no timestamps
+
+
+def test_identical_results_pass(gate, capsys):
+    assert gate() == EXIT_OK
+    assert "regress: OK" in _out(capsys)
+
+
+@pytest.mark.parametrize("metric", ["psnr_rgb", "psnr_y"])
+@pytest.mark.parametrize("drop, expected", [(0.06, EXIT_REGRESSION), (0.04, EXIT_OK),
+                                            (0.05, EXIT_OK)])
+def test_psnr_drop_threshold(gate, capsys, metric, drop, expected):
+    base = MODELS["espcn"][2 if metric == "psnr_rgb" else 3]
+    write_result(gate.results, make_result("espcn", **{metric: base - drop}))
+    assert gate() == expected
+    if expected == EXIT_REGRESSION:
+        out = _out(capsys)
+        assert "REGRESSIONS" in out and "espcn" in out and metric in out and f"-{drop:.4f} dB" in out
+
+
+def test_psnr_tolerance_is_an_option(gate):
+    write_result(gate.results, make_result("espcn", psnr_rgb=MODELS["espcn"][2] - 0.06))
+    assert gate("--psnr-tol", "0.1") == EXIT_OK
+
+
+@pytest.mark.parametrize("ms, expected", [(600.0 * 1.25, EXIT_REGRESSION), (600.0 * 1.15, EXIT_OK)])
+def test_runtime_ratio_regression(gate, capsys, ms, expected):
+    write_result(gate.results, make_result("espcn", runtime_ms=ms))
+    assert gate() == expected
+    if expected == EXIT_REGRESSION:
+        assert "runtime / bicubic" in _out(capsys)
+
+
+def test_a_slower_machine_is_not_a_regression_when_bicubic_slows_down_too(gate):
+    """The runtime check compares ratios to bicubic measured in the same run, not absolute ms."""
+    for label in MODELS:
+        write_result(gate.results, make_result(label, runtime_ms=MODELS[label][5] * 2.0))
+    assert gate() == EXIT_OK
+
+
+def test_device_mismatch_refuses_the_runtime_check_but_still_checks_psnr(gate, capsys):
+    for label in MODELS:
+        write_result(gate.results, make_result(label, runtime_ms=MODELS[label][5] / 300, device=H200))
+    assert gate() == EXIT_OK
+    out = _out(capsys)
+    assert "Runtime checks refused" in out and "ntire23-gpu-fp16 on NVIDIA H200" in out
+    assert gate("--require-runtime") == EXIT_REGRESSION
+    write_result(gate.results, make_result("espcn", psnr_rgb=MODELS["espcn"][2] - 0.06,
+                                           runtime_ms=2.0, device=H200))
+    assert gate() == EXIT_REGRESSION
+    assert "psnr_rgb" in _out(capsys)
+
+
+def test_missing_runtime_refuses_the_runtime_check(gate, capsys):
+    write_result(gate.results, make_result("espcn", runtime_ms=None))
+    assert gate() == EXIT_OK
+    assert "no runtime" in _out(capsys)
+    assert gate("--require-runtime") == EXIT_REGRESSION
+
+
+def test_model_missing_from_the_current_results_is_a_regression(gate, capsys):
+    (gate.results / "fsrcnn_set5_x3.json").unlink()
+    assert gate() == EXIT_REGRESSION
+    out = _out(capsys)
+    assert "fsrcnn" in out and "missing" in out
+
+
+def test_new_model_is_reported_not_failed(gate, capsys):
+    write_result(gate.results, make_result("mine", model="espcn"))
+    assert gate() == EXIT_OK
+    assert "not in the reference" in _out(capsys)
+
+
+def test_corrupt_result_file_cannot_compare(gate, capsys):
+    (gate.results / "broken.json").write_text("{not json")
+    assert gate() == EXIT_UNUSABLE
+    out = _out(capsys)
+    assert "broken.json" in out and "corrupt result file" in out
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{oops", "corrupt reference"),
+    (json.dumps({"schema": "something-else", "entries": []}), "not a rtsr-bench-reference/1"),
+    (json.dumps({"schema": SCHEMA, "entries": [{"model": "espcn"}]}), "entry 0 lacks"),
+])
+def test_unusable_reference(gate, capsys, content, message):
+    gate.reference.write_text(content)
+    assert gate() == EXIT_UNUSABLE
+    out = _out(capsys)
+    assert message in out and "reference.json" in out
+
+
+def test_missing_reference_and_missing_results(tmp_path, capsys):
+    res = tmp_path / "results"
+    write_standard(res)
+    assert main(["--results", str(res), "--reference", str(tmp_path / "none.json")]) == EXIT_UNUSABLE
+    assert "--update" in _out(capsys)
+    (tmp_path / "empty").mkdir()
+    assert main(["--results", str(tmp_path / "empty"), "--reference", str(tmp_path / "x.json"),
+                 "--update"]) == EXIT_UNUSABLE
+    assert "no result files" in _out(capsys) and not (tmp_path / "x.json").exists()
+
+
+def test_several_scales_and_degradations_are_checked_separately(tmp_path):
+    res, ref = tmp_path / "results", tmp_path / "reference.json"
+    write_standard(res)
+    write_result(res, make_result("bicubic", degradation="classic"), name="bic_classic.json")
+    write_result(res, make_result("espcn", degradation="classic"), name="espcn_classic.json")
+    args = ["--results", str(res), "--reference", str(ref)]
+    assert main([*args, "--update"]) == EXIT_OK
+    assert len(json.loads(ref.read_text())["entries"]) == 6
+    write_result(res, make_result("espcn", degradation="classic", psnr_rgb=30.0),
+                 name="espcn_classic.json")
+    assert main(args) == EXIT_REGRESSION
