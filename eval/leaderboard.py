@@ -176,12 +176,11 @@ def tables_by_set(rows: list[dict]) -> dict[tuple[str, int], list[dict]]:
     return out
 
 
-def rich_tables(rows: list[dict], degradation: str) -> list[Table]:
-    """One rich table per (dataset, scale)."""
+def rich_tables(rows: list[dict], degradation: str) -> list[tuple[Table, str]]:
+    """One rich table per (dataset, scale), with its runtime caption line."""
     tables = []
     for (dataset, scale), members in tables_by_set(rows).items():
-        t = Table(title=f"{dataset} x{scale} ({degradation})", title_justify="left",
-                  caption=runtime_caption(members), caption_justify="left")
+        t = Table(title=f"{dataset} x{scale} ({degradation})", title_justify="left")
         for header, _ in COLUMNS:
             if header == "model":
                 t.add_column(header, no_wrap=True, min_width=max(len(r["model"]) for r in members))
@@ -189,7 +188,7 @@ def rich_tables(rows: list[dict], degradation: str) -> list[Table]:
                 t.add_column(header, justify="right", min_width=max(map(len, header.split("\n"))))
         for r in members:
             t.add_row(*(f(r) for _, f in COLUMNS))
-        tables.append(t)
+        tables.append((t, runtime_caption(members)))
     return tables
 
 
@@ -258,14 +257,15 @@ def main(argv: list[str] | None = None) -> int:
                               "--scale/--degradation/--dataset")
         rows, notes = build(results)
     except ResultError as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", soft_wrap=True)
         return 1
     if dropped:
         notes.append(f"ignored {len(dropped)} result file(s) outside the selection: "
                      + ", ".join(r.path.name for r in dropped))
     degradation = results[0].key[2]
-    for table in rich_tables(rows, degradation):
+    for table, caption in rich_tables(rows, degradation):
         console.print(table)
+        console.print(caption, soft_wrap=True)
     for n in notes:
         console.print(f"[yellow]note:[/yellow] {n}", soft_wrap=True)
     write_tables(rows, notes, degradation, out_dir)

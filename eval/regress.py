@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         reference = load_reference(reference_path)
     except ResultError as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", soft_wrap=True)
         return EXIT_UNUSABLE
     regressions, refused, notes = compare(reference, current, args.psnr_tol, args.runtime_tol)
     if refused:

@@ -19,6 +19,12 @@ def _score(p: float, p_bic: float, t_ms: float) -> float:
     return 0.0 if p <= p_bic else 2 * 2 ** (p - p_bic) / (0.1 * math.sqrt(t_ms))
 
 
+def _text(capsys) -> str:
+    """Everything printed (tables and notes on stdout, errors on stderr)."""
+    cap = capsys.readouterr()
+    return cap.out + cap.err
+
+
 def _run(tmp_path, *extra) -> tuple[int, list[dict]]:
     """Run the CLI on tmp_path/results without figures; return (status, leaderboard.json rows)."""
     rc = main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "lb"),
@@ -53,7 +59,7 @@ def test_rows_sorted_by_score_with_exact_values(tmp_path, capsys):
 def test_cpu_warning_is_printed(tmp_path, capsys):
     write_standard(tmp_path / "results")
     assert _run(tmp_path)[0] == 0
-    out = " ".join(capsys.readouterr().out.split())
+    out = " ".join(_text(capsys).split())
     assert "Runtimes are CPU figures" in out and "NOT comparable" in out
 
 
@@ -67,7 +73,7 @@ def test_gpu_score_matches_the_challenge_table(tmp_path, capsys):
     assert rc == 0
     assert rows[0]["model"] == "noah" and rows[0]["score"] == pytest.approx(24.00, abs=0.005)
     assert rows[0]["runtime_protocol"] == "ntire23-gpu-fp16" and rows[0]["runtime_device"] == "NVIDIA H200"
-    assert "CPU figures" not in capsys.readouterr().out
+    assert "CPU figures" not in _text(capsys)
 
 
 def test_no_bicubic_row_gives_null_scores_and_a_note(tmp_path, capsys):
@@ -78,7 +84,7 @@ def test_no_bicubic_row_gives_null_scores_and_a_note(tmp_path, capsys):
     assert rc == 0
     assert [r["score"] for r in rows] == [None, None] and [r["rank"] for r in rows] == [None, None]
     assert [r["model"] for r in rows] == ["bicubic_pp", "espcn"]  # by PSNR RGB
-    assert "no bicubic result" in " ".join(capsys.readouterr().out.split())
+    assert "no bicubic result" in " ".join(_text(capsys).split())
 
 
 def test_missing_runtime_gives_null_score(tmp_path, capsys):
@@ -89,7 +95,7 @@ def test_missing_runtime_gives_null_score(tmp_path, capsys):
     espcn = next(r for r in rows if r["model"] == "espcn")
     assert rc == 0 and espcn["score"] is None and espcn["rank"] is None and espcn["runtime_ms"] is None
     assert rows[-1]["model"] == "espcn"  # unscored rows go last
-    assert "no runtime" in " ".join(capsys.readouterr().out.split())
+    assert "no runtime" in " ".join(_text(capsys).split())
 
 
 def test_other_scale_is_a_separate_table_never_mixed(tmp_path, capsys):
@@ -106,7 +112,7 @@ def test_other_scale_is_a_separate_table_never_mixed(tmp_path, capsys):
     assert "## set5 x2 (ntire23)" in md and "## set5 x3 (ntire23)" in md
     rc, rows = _run(tmp_path, "--scale", "3")
     assert rc == 0 and {r["scale"] for r in rows} == {3}
-    assert "ignored 1 result file(s)" in " ".join(capsys.readouterr().out.split())
+    assert "ignored 1 result file(s)" in " ".join(_text(capsys).split())
 
 
 def test_other_degradation_is_refused_naming_the_files(tmp_path, capsys):
@@ -114,7 +120,7 @@ def test_other_degradation_is_refused_naming_the_files(tmp_path, capsys):
     write_standard(res)
     write_result(res, make_result("espcn", degradation="classic"), name="espcn_classic.json")
     rc, _ = _run(tmp_path)
-    out = " ".join(capsys.readouterr().out.split())
+    out = " ".join(_text(capsys).split())
     assert rc == 1 and "different degradations" in out and "espcn_classic.json" in out
     assert not (tmp_path / "lb" / "leaderboard.json").exists()
     assert _run(tmp_path, "--degradation", "ntire23")[0] == 0
@@ -125,7 +131,7 @@ def test_corrupt_result_file_is_a_one_line_error(tmp_path, capsys):
     write_standard(res)
     (res / "broken.json").write_text('{"model": "espcn", "psnr_rgb": 30.')
     rc, _ = _run(tmp_path)
-    out = capsys.readouterr().out.strip()
+    out = _text(capsys).strip()
     assert rc == 1 and "broken.json" in out and "corrupt result file" in out
     assert len(out.splitlines()) <= 2  # one message (rich may wrap a long path once)
 
@@ -133,7 +139,7 @@ def test_corrupt_result_file_is_a_one_line_error(tmp_path, capsys):
 def test_no_result_files_exit_1(tmp_path, capsys):
     (tmp_path / "results").mkdir()
     rc, _ = _run(tmp_path)
-    assert rc == 1 and "no result files" in capsys.readouterr().out
+    assert rc == 1 and "no result files" in _text(capsys)
 
 
 def test_duplicate_label_is_refused(tmp_path, capsys):
@@ -141,7 +147,7 @@ def test_duplicate_label_is_refused(tmp_path, capsys):
     write_standard(res)
     write_result(res, make_result("espcn", psnr_rgb=30.1), name="espcn_again.json")
     rc, _ = _run(tmp_path)
-    out = " ".join(capsys.readouterr().out.split())
+    out = " ".join(_text(capsys).split())
     assert rc == 1 and "same model label" in out and "espcn_again.json" in out
 
 
@@ -156,7 +162,7 @@ def test_incomparable_rows_in_one_table_are_refused(tmp_path, capsys, change, me
     write_standard(res)
     write_result(res, make_result("espcn", **change))
     rc, _ = _run(tmp_path)
-    out = " ".join(capsys.readouterr().out.split())
+    out = " ".join(_text(capsys).split())
     assert rc == 1 and message in out and "espcn_set5_x3.json" in out
 
 

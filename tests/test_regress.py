@@ -24,7 +24,8 @@ def gate(tmp_path):
 
 
 def _out(capsys) -> str:
-    return " ".join(capsys.readouterr().out.split())
+    cap = capsys.readouterr()  # tables on stdout, errors on stderr
+    return " ".join((cap.out + cap.err).split())
 
 
 def test_update_writes_a_stable_reference(gate):
