@@ -20,8 +20,15 @@ from rich.table import Table
 
 from datasets.imageio import write_atomic
 from datasets.paths import REPO_ROOT, data_root
-from eval.resultfiles import (GPU_PROTOCOL, Result, ResultError, default_results_dir,
-                              group_results, load_results, select)
+from eval.resultfiles import (
+    GPU_PROTOCOL,
+    Result,
+    ResultError,
+    default_results_dir,
+    group_results,
+    load_results,
+    select,
+)
 from eval.score import score as ntire23_score
 
 ROW_KEYS = ("dataset", "scale", "rank", "model", "params", "gflops_720p", "psnr_rgb", "psnr_y",
@@ -195,8 +202,8 @@ def rich_tables(rows: list[dict], degradation: str) -> list[tuple[Table, str]]:
 def markdown(rows: list[dict], notes: list[str], degradation: str) -> str:
     """The leaderboard as markdown: one pipe table per (dataset, scale), then the notes."""
     lines = ["# rtsr-bench leaderboard", "",
-             "Score = 2 * 2**(PSNR_RGB - PSNR_RGB_bicubic) / (0.1 * sqrt(mean runtime ms)); "
-             "0 at or below bicubic. See README.md for what every number means.", ""]
+             ("Score = 2 * 2**(PSNR_RGB - PSNR_RGB_bicubic) / (0.1 * sqrt(mean runtime ms)); "
+              "0 at or below bicubic. See README.md for what every number means."), ""]
     for (dataset, scale), members in tables_by_set(rows).items():
         lines += [f"## {dataset} x{scale} ({degradation})", "", runtime_caption(members), "",
                   "| " + " | ".join(h.replace("\n", " ") for h, _ in COLUMNS) + " |",

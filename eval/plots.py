@@ -15,12 +15,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from datasets.imageio import ImageError, load_rgb, write_atomic  # noqa: E402
-from datasets.paths import gt_dir  # noqa: E402
-from eval.resultfiles import GPU_PROTOCOL, Result  # noqa: E402
+from datasets.imageio import ImageError, load_rgb, write_atomic
+from datasets.paths import gt_dir
+from eval.resultfiles import GPU_PROTOCOL, Result
 
 MAX_COLUMNS = 6
 

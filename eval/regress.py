@@ -24,8 +24,7 @@ from rich.table import Table
 
 from datasets.imageio import write_atomic
 from datasets.paths import REPO_ROOT
-from eval.resultfiles import (Result, ResultError, default_results_dir, group_results,
-                              load_results)
+from eval.resultfiles import Result, ResultError, default_results_dir, group_results, load_results
 
 SCHEMA = "rtsr-bench-reference/1"
 ENTRY_KEYS = ("dataset", "scale", "degradation", "model", "psnr_rgb", "psnr_y", "runtime_ms",
@@ -55,7 +54,7 @@ def default_reference() -> Path:
 def entries_from_results(results: list[Result]) -> list[dict]:
     """One reference entry (``ENTRY_KEYS``) per result, with its runtime ratio to bicubic."""
     entries = []
-    for _, members in group_results(results, single_degradation=False).items():
+    for members in group_results(results, single_degradation=False).values():
         bicubic = next((r for r in members if r.is_bicubic), None)
         bic_ms = bicubic.runtime["mean_ms"] if bicubic is not None and bicubic.runtime else None
         for r in members:

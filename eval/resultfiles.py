@@ -8,6 +8,7 @@ else is refused with a one-line ``ResultError`` naming the files, never silently
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def _validate(path: Path, data: dict) -> None:
 
 def _is_number(x) -> bool:
     """True for a finite int/float that is not a bool."""
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and x == x and abs(x) != float("inf")
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def load_results(results_dir: str | Path) -> list[Result]:
