@@ -53,7 +53,7 @@ def summarize(times_ms: list[float]) -> dict:
             "std_ms": float(arr.std())}
 
 
-def _timed_passes_cuda(run, x: torch.Tensor, warmup: int, passes: int) -> list[float]:
+def timed_passes_cuda(run, x: torch.Tensor, warmup: int, passes: int) -> list[float]:
     """Challenge loop: warm-up, then each pass between CUDA events with a synchronize."""
     for _ in range(warmup):
         run(x)
@@ -69,7 +69,7 @@ def _timed_passes_cuda(run, x: torch.Tensor, warmup: int, passes: int) -> list[f
     return times
 
 
-def _timed_passes_cpu(run, x: torch.Tensor, warmup: int, passes: int) -> list[float]:
+def timed_passes_cpu(run, x: torch.Tensor, warmup: int, passes: int) -> list[float]:
     """Wall-clock loop on CPU (perf_counter), ms per pass."""
     for _ in range(warmup):
         run(x)
@@ -79,6 +79,12 @@ def _timed_passes_cpu(run, x: torch.Tensor, warmup: int, passes: int) -> list[fl
         run(x)
         times.append((time.perf_counter() - t0) * 1e3)
     return times
+
+
+def timed_passes(run, x: torch.Tensor, device: str, warmup: int, passes: int) -> list[float]:
+    """Per-pass times (ms) of ``run(x)``: CUDA events + synchronize on cuda, perf_counter on cpu."""
+    loop = timed_passes_cuda if device == "cuda" else timed_passes_cpu
+    return loop(run, x, warmup, passes)
 
 
 def measure_runtime(model: nn.Module, scale: int, device: str = "cuda", warmup: int | None = None,
@@ -110,12 +116,12 @@ def measure_runtime(model: nn.Module, scale: int, device: str = "cuda", warmup: 
             net = net.cuda().half()
             x = torch.randn(*shape).cuda().half()
             torch.cuda.reset_peak_memory_stats()
-            times = _timed_passes_cuda(run, x, warmup, passes)
+            times = timed_passes_cuda(run, x, warmup, passes)
             peak = torch.cuda.max_memory_allocated() / 2**20
         else:
             net = net.float()
             x = torch.randn(*shape)
-            times = _timed_passes_cpu(run, x, warmup, passes)
+            times = timed_passes_cpu(run, x, warmup, passes)
             peak = None
     return {"protocol": GPU_PROTOCOL if gpu else CPU_PROTOCOL, "device_type": device,
             **summarize(times), "warmup": warmup, "passes": passes, "input_shape": shape,

@@ -1,0 +1,54 @@
+"""Runtime block schema (CPU fallback), the benchmark script's dry run, and the CUDA protocol on a GPU."""
+import json
+
+import pytest
+import torch
+
+from eval.benchmark_gpu import main as bench_main
+from eval.runtime import input_shape, measure_runtime, summarize
+from models import create_model
+
+
+def test_input_shapes_are_protocol():
+    assert input_shape(3) == [1, 3, 720, 1280]
+    assert input_shape(2) == [1, 3, 1080, 1920]
+    assert input_shape(4) == [1, 3, 540, 960]
+
+
+def test_summarize_exact():
+    s = summarize([1.0, 2.0, 3.0, 4.0])
+    assert (s["mean_ms"], s["median_ms"], s["std_ms"]) == (2.5, 2.5, pytest.approx(1.118034, abs=1e-6))
+    assert s["p10_ms"] == pytest.approx(1.3) and s["p90_ms"] == pytest.approx(3.7)
+
+
+def test_cpu_fallback_block_and_model_untouched():
+    model = create_model("bicubic_pp", scale=4)
+    rt = measure_runtime(model, 4, "cpu", warmup=0, passes=1)
+    assert rt["protocol"] == "cpu-fp32" and rt["device_type"] == "cpu"
+    assert rt["input_shape"] == [1, 3, 540, 960] and rt["passes"] == 1 and rt["warmup"] == 0
+    assert rt["mean_ms"] > 0 and rt["peak_mem_mb"] is None and rt["device"]["cuda"] is None
+    assert next(model.parameters()).dtype == torch.float32
+
+
+def test_benchmark_cpu_dry_run(tmp_path):
+    rc = bench_main(["--device", "cpu", "--models", "bicubic", "--passes", "1", "--warmup", "0",
+                     "--scale", "4", "--variants", "cuda_graphs", "--out-dir", str(tmp_path)])
+    assert rc == 0
+    report = json.loads((tmp_path / "runtime_cpu_dryrun.json").read_text())
+    assert [(r["model"], r["variant"]) for r in report["rows"]] == [
+        ("bicubic", "protocol"), ("bicubic", "eager_loop"), ("bicubic", "cuda_graphs")]
+    assert report["rows"][2]["error"].startswith("RuntimeUnavailable")
+    assert "| bicubic | protocol |" in (tmp_path / "runtime_cpu_dryrun.md").read_text()
+
+
+def test_benchmark_unknown_variant(capsys):
+    assert bench_main(["--device", "cpu", "--variants", "tensorrt"]) == 2
+    assert "unknown variant 'tensorrt'" in capsys.readouterr().err
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_gpu_protocol_block():
+    rt = measure_runtime(create_model("bicubic_pp", scale=3), 3, "cuda", warmup=2, passes=3)
+    assert rt["protocol"] == "ntire23-gpu-fp16" and rt["input_shape"] == [1, 3, 720, 1280]
+    assert rt["peak_mem_mb"] > 0 and rt["device"]["name"]
