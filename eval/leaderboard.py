@@ -1,7 +1,8 @@
 """``python -m eval.leaderboard``: rank result JSONs per (dataset, scale) by the NTIRE 2023 score.
 
 Reads ``<data root>/results/*.json`` (``--results``), prints one rich table per test set and writes
-``leaderboard/leaderboard.{md,csv,json}``, ``psnr_vs_runtime.png`` and ``crops.png`` (``--out``).
+``leaderboard/leaderboard.{md,csv,json}``, ``metrics.json`` (nested, for ``dvc metrics``),
+``psnr_vs_runtime.png`` and ``crops.png`` (``--out``).
 Each JSON row has exactly the keys in ``ROW_KEYS``. ``score`` follows ``eval.score.score`` with
 P_bic = the RGB PSNR of the ``bicubic`` result of the same dataset/scale/degradation; it is null
 when that row or the runtime is missing. Exit status: 0 written, 1 unusable or missing results.
@@ -222,11 +223,21 @@ def csv_text(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
+def dvc_metrics(rows: list[dict]) -> dict:
+    """Nested dict for ``dvc metrics show``: {"<dataset>_x<S>": {model: {metric: value}}}."""
+    keys = ("psnr_rgb", "psnr_y", "ssim_y", "runtime_ms", "score")
+    out: dict = {}
+    for r in rows:
+        out.setdefault(f"{r['dataset']}_x{r['scale']}", {})[r["model"]] = {k: r[k] for k in keys}
+    return out
+
+
 def write_tables(rows: list[dict], notes: list[str], degradation: str, out_dir: Path) -> None:
-    """Write leaderboard.md, .csv and .json atomically into ``out_dir``."""
+    """Write leaderboard.md, .csv, .json and metrics.json (for DVC) atomically into ``out_dir``."""
     write_atomic(out_dir / "leaderboard.md", markdown(rows, notes, degradation))
     write_atomic(out_dir / "leaderboard.csv", csv_text(rows))
     write_atomic(out_dir / "leaderboard.json", json.dumps(rows, indent=2) + "\n")
+    write_atomic(out_dir / "metrics.json", json.dumps(dvc_metrics(rows), indent=2) + "\n")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

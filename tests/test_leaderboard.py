@@ -175,7 +175,10 @@ def test_csv_has_the_same_columns_and_rows(tmp_path):
     assert [t["model"] for t in table] == [r["model"] for r in rows]
     assert float(table[0]["score"]) == rows[0]["score"]
     assert sorted(p.name for p in (tmp_path / "lb").iterdir()) == [
-        "leaderboard.csv", "leaderboard.json", "leaderboard.md"]  # no temp files left
+        "leaderboard.csv", "leaderboard.json", "leaderboard.md", "metrics.json"]  # no temp files
+    metrics = json.loads((tmp_path / "lb" / "metrics.json").read_text())
+    assert metrics["set5_x3"]["bicubic_pp"] == {"psnr_rgb": 30.55, "psnr_y": 32.3, "ssim_y": 0.879,
+                                                "runtime_ms": 420.0, "score": rows[0]["score"]}
 
 
 def test_gflops_are_quoted_per_720p_frame(tmp_path):
