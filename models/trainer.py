@@ -14,6 +14,7 @@ A run whose ``out/last.pt`` exists resumes from it (model, optimizer, AMP scaler
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -79,7 +80,15 @@ class TrainConfig:
 
     def identity(self) -> dict:
         """The settings that determine the result (what a resumed run must share)."""
-        return {k: v for k, v in asdict(self).items() if k not in NON_SEMANTIC}
+        ident = {k: v for k, v in asdict(self).items() if k not in NON_SEMANTIC}
+        if self.init and Path(self.init).is_file():
+            ident["init_sha256"] = file_sha256(self.init)
+        return ident
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file (identifies the checkpoint a run started from)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def resolve_device(name: str) -> torch.device:

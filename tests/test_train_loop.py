@@ -1,0 +1,118 @@
+"""The trainer on a tiny folder dataset: resume after a kill, bad input, NaN loss, architecture mismatch."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import models  # noqa: F401  (registers the models)
+from datasets.registry import DatasetError
+from models.registry import create_model, load_checkpoint
+from models.train import main as train_main
+from models.trainer import TrainConfig, TrainError, train
+
+NAN_PLUGIN = '''
+import torch
+from torch import nn
+
+class NanAfter(nn.Module):
+    """x3 sub-pixel conv whose output turns NaN after ``ok_calls`` training forwards."""
+    def __init__(self, scale, ok_calls):
+        super().__init__()
+        self.conv, self.shuffle, self.calls, self.ok_calls = nn.Conv2d(3, 3 * scale * scale, 3, padding=1), nn.PixelShuffle(scale), 0, ok_calls
+    def forward(self, x):
+        self.calls += self.training
+        out = self.shuffle(self.conv(x))
+        return out * float("nan") if self.calls > self.ok_calls else out
+
+def nan_after(scale=3, ok_calls=2):
+    return NanAfter(scale, ok_calls)
+'''
+
+
+def _write_images(folder: Path, sizes) -> str:
+    """Smooth random RGB PNGs of the given (w, h) HR sizes; returns the folder: dataset name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(len(sizes))
+    for i, (w, h) in enumerate(sizes):
+        small = rng.integers(0, 256, (h // 8 + 1, w // 8 + 1, 3), dtype=np.uint8)
+        Image.fromarray(small).resize((w, h), Image.BICUBIC).save(folder / f"img{i}.png")
+    return f"folder:{folder}"
+
+
+@pytest.fixture(scope="module")
+def tiny_set(tmp_path_factory):
+    return _write_images(tmp_path_factory.mktemp("tiny"), [(96, 72), (84, 96)])
+
+
+def _cfg(tiny_set, out, **kw):
+    base = dict(model="bicubic_pp", out=str(out), scale=3, model_kwargs={"channels": 8, "bias": True},
+                train_sets=[tiny_set], val_sets=[tiny_set], epochs=3, pairs_per_epoch=8, batch=4,
+                lr_patch=8, lr=1e-3, beta1=0.9, schedule="public", seed=3, progress=False, device="cpu")
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_resume_after_kill_gives_same_weights(tiny_set, tmp_path):
+    full = train(_cfg(tiny_set, tmp_path / "full"))
+    assert full["epochs"] == 3 and full["params"] > 0
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_first(epoch):
+        if epoch == 1:
+            raise Killed
+
+    with pytest.raises(Killed):
+        train(_cfg(tiny_set, tmp_path / "killed"), on_epoch_end=kill_after_first)
+    assert load_checkpoint(tmp_path / "killed" / "last.pt")["epoch"] == 1
+    resumed = train(_cfg(tiny_set, tmp_path / "killed"))
+    a = load_checkpoint(tmp_path / "full" / "last.pt")
+    b = load_checkpoint(tmp_path / "killed" / "last.pt")
+    for key, value in a["state_dict"].items():
+        assert torch.equal(value, b["state_dict"][key]), key
+    assert resumed["best_val_psnr_rgb"] == full["best_val_psnr_rgb"]
+    lines = (tmp_path / "killed" / "metrics.csv").read_text().splitlines()
+    assert lines[0] == "epoch,lr,train_loss,seconds" and len(lines) == 4
+    model = create_model("bicubic_pp", weights=tmp_path / "full" / "best.pt")
+    assert model.head.out_channels == 8
+
+
+def test_training_set_smaller_than_one_patch(tmp_path):
+    tiny = _write_images(tmp_path / "small", [(30, 30)])
+    with pytest.raises(DatasetError, match="smaller than the LR patch 16"):
+        train(_cfg(tiny, tmp_path / "run", lr_patch=16))
+
+
+def test_one_image_smaller_than_patch_is_named(tiny_set, tmp_path):
+    mixed = _write_images(tmp_path / "mixed", [(96, 96), (96, 30)])
+    with pytest.raises(DatasetError, match=r"img1: LR size 32x10 is smaller than the LR patch 16"):
+        train(_cfg(mixed, tmp_path / "run", lr_patch=16))
+
+
+def test_resume_from_another_architecture(tiny_set, tmp_path):
+    train(_cfg(tiny_set, tmp_path / "run", epochs=1))
+    with pytest.raises(TrainError, match="holds a run of"):
+        train(_cfg(tiny_set, tmp_path / "run", epochs=1, model_kwargs={"channels": 6, "bias": True}))
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny_set, tmp_path):
+    plugin = tmp_path / "nanmodel.py"
+    plugin.write_text(NAN_PLUGIN)
+    cfg = _cfg(tiny_set, tmp_path / "run", model=f"{plugin}:nan_after", model_kwargs={"ok_calls": 2},
+               epochs=3)  # 2 iterations per epoch: epoch 1 is fine, epoch 2 is NaN
+    with pytest.raises(TrainError, match="epoch 2: training loss is nan.*last good checkpoint"):
+        train(cfg)
+    last = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert last["epoch"] == 1
+    assert all(torch.isfinite(v).all() for v in last["state_dict"].values())
+
+
+def test_cli_bad_input_is_one_line(tmp_path, capsys):
+    assert train_main(["--model", "bicubic", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "not trainable" in err
+    assert train_main(["--config", str(tmp_path / "missing.yaml"), "--section", "a"]) == 2
+    assert "cannot read config" in capsys.readouterr().err
