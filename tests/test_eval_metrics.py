@@ -89,3 +89,13 @@ def test_score_zero_at_or_below_bicubic_and_bad_runtime():
     assert score(31.0, 30.0, 1.0) == pytest.approx(2 * 2 / 0.1)  # 2 * 2**1, not 2**2
     with pytest.raises(ValueError, match="runtime"):
         score(31.0, 30.0, 0.0)
+
+
+def test_evaluator_metrics_equal_public_metrics():
+    from eval.evaluate import image_metrics
+
+    rng = np.random.default_rng(3)
+    gt = rng.integers(0, 256, (40, 44, 3), dtype=np.uint8)
+    sr = np.clip(gt.astype(int) + rng.integers(-9, 10, gt.shape), 0, 255).astype(np.uint8)
+    m = image_metrics(sr, gt, 3, False)
+    assert m == {"psnr_rgb": psnr_rgb(sr, gt), "psnr_y": psnr_y(sr, gt, 3), "ssim_y": ssim_y(sr, gt, 3)}
