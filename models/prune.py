@@ -27,8 +27,17 @@ from torch import nn
 
 from datasets.imageio import write_atomic
 from models.registry import ModelError, create_model, load_checkpoint
-from models.trainer import (TrainConfig, TrainError, build_model, file_sha256, load_validation, resolve_device,
-                            save_atomic, train, validate)
+from models.trainer import (
+    TrainConfig,
+    TrainError,
+    build_model,
+    file_sha256,
+    load_validation,
+    resolve_device,
+    save_atomic,
+    train,
+    validate,
+)
 
 STREAM = "stream"
 

@@ -21,9 +21,9 @@ import math
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -228,8 +228,14 @@ def resume_state(cfg: TrainConfig, arch: dict, out: Path) -> dict | None:
 
 def _progress(enabled: bool):
     """A rich progress bar showing loss and validation PSNR."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("loss {task.fields[loss]}  val {task.fields[val]} dB"),
                     TimeElapsedColumn(), TimeRemainingColumn(), disable=not enabled)
@@ -263,7 +269,8 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
     if state is not None:
         model.load_state_dict(state["state_dict"])
         opt.load_state_dict(state["optimizer"])
-        scaler.load_state_dict(state["scaler"])
+        if cuda and state["scaler"]:  # a CPU run's (disabled) scaler has no state
+            scaler.load_state_dict(state["scaler"])
         gen.set_state(state["rng"]["patches"])
         torch.set_rng_state(state["rng"]["torch"])
         start, history, best = state["epoch"], list(state["history"]), dict(state["best"])

@@ -47,9 +47,9 @@ def tiny_set(tmp_path_factory):
 
 
 def _cfg(tiny_set, out, **kw):
-    base = dict(model="bicubic_pp", out=str(out), scale=3, model_kwargs={"channels": 8, "bias": True},
-                train_sets=[tiny_set], val_sets=[tiny_set], epochs=3, pairs_per_epoch=8, batch=4,
-                lr_patch=8, lr=1e-3, beta1=0.9, schedule="public", seed=3, progress=False, device="cpu")
+    base = {"model": "bicubic_pp", "out": str(out), "scale": 3, "model_kwargs": {"channels": 8, "bias": True},
+                "train_sets": [tiny_set], "val_sets": [tiny_set], "epochs": 3, "pairs_per_epoch": 8, "batch": 4,
+                "lr_patch": 8, "lr": 1e-3, "beta1": 0.9, "schedule": "public", "seed": 3, "progress": False, "device": "cpu"}
     base.update(kw)
     return TrainConfig(**base)
 

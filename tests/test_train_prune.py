@@ -6,8 +6,15 @@ import torch
 
 import models  # noqa: F401  (registers the models)
 from models.debias import without_biases
-from models.prune import (PruneError, check_target, conv_groups, greedy_prune, group_widths,
-                          remove_channels, zero_channel)
+from models.prune import (
+    PruneError,
+    check_target,
+    conv_groups,
+    greedy_prune,
+    group_widths,
+    remove_channels,
+    zero_channel,
+)
 from models.registry import create_model
 from models.trainer import save_atomic
 
@@ -23,8 +30,8 @@ def _random_model(**kwargs):
 
 
 @pytest.mark.parametrize("kwargs,removed", [
-    (dict(channels=34, bias=True), {"stream": [3, 17], "b0.c0": [0, 33]}),
-    (dict(channels=6, bias=True, convs_per_block=3, blocks=2),
+    ({"channels": 34, "bias": True}, {"stream": [3, 17], "b0.c0": [0, 33]}),
+    ({"channels": 6, "bias": True, "convs_per_block": 3, "blocks": 2},
      {"stream": [5, 1], "b0.c0": [2, 3], "b0.c1": [0, 1], "b1.c0": [4, 5], "b1.c1": [1, 2]}),
 ])
 def test_structural_pruning_equals_zeroed_channels(kwargs, removed):
@@ -85,3 +92,43 @@ def test_stage3_drops_biases_and_loads_as_default_bicubic_pp(tmp_path):
     loaded = create_model("bicubic_pp", weights=path)
     assert sum(p.numel() for p in loaded.parameters()) == 50400
     assert type(loaded).__name__ == "BicubicPP" and loaded.head.bias is None
+
+
+def test_three_stage_cli_pipeline_on_tiny_data(tmp_path):
+    """Stage 1 (34 ch + bias) -> stage 2 (prune to 32, log, finetune) -> stage 3 (no bias): 50,400 params."""
+    import csv
+
+    import numpy as np
+    from PIL import Image
+
+    from models.prune import main as prune_main
+    from models.train import main as train_main
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    small = rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)
+    Image.fromarray(small).resize((72, 72), Image.BICUBIC).save(folder / "a.png")
+    common = ["--train-sets", f"folder:{folder}", "--val-sets", f"folder:{folder}", "--epochs", "1",
+              "--pairs-per-epoch", "4", "--batch", "4", "--lr-patch", "8", "--no-progress", "--device", "cpu"]
+    s1, s2, s3 = tmp_path / "s1", tmp_path / "s2", tmp_path / "s3"
+    assert train_main(["--model", "bicubic_pp", "--arch", "channels=34", "bias=true", "--out", str(s1), *common]) == 0
+    assert prune_main(["--model", "bicubic_pp", "--init", str(s1 / "best.pt"), "--target", "32",
+                       "--out", str(s2), *common]) == 0
+    rows = list(csv.DictReader((s2 / "prune_log.csv").open()))
+    assert len(rows) == 4 and {r["group"] for r in rows} == {"stream", "b0.c0"}
+    assert [int(r["width_after"]) for r in rows if r["group"] == "stream"] == [33, 32]
+    assert all(r["val_psnr_before"] and r["val_psnr_after"] for r in rows)
+    assert load_checkpoint_arch(s2 / "best.pt") == {"channels": 32, "bias": True}
+    assert train_main(["--model", "bicubic_pp", "--init", str(s2 / "best.pt"), "--drop-bias",
+                       "--out", str(s3), *common]) == 0
+    final = create_model("bicubic_pp", weights=s3 / "best.pt")
+    assert sum(p.numel() for p in final.parameters()) == 50400
+    assert load_checkpoint_arch(s3 / "best.pt") == {"channels": 32, "bias": False}
+
+
+def load_checkpoint_arch(path):
+    """The model kwargs recorded in a project checkpoint."""
+    from models.registry import load_checkpoint
+
+    return load_checkpoint(path)["arch"]["kwargs"]
