@@ -327,7 +327,11 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
 
 def write_summary(cfg: TrainConfig, arch: dict, model: nn.Module, history: list, best: dict,
                   device: torch.device) -> dict:
-    """summary.json for ``dvc metrics``: best/final validation PSNR, loss, params, seconds, seed."""
+    """summary.json for ``dvc metrics``: best/final validation PSNR, loss, params, seconds, seed.
+
+    ``train_seconds`` and ``pairs_per_second`` count whole epochs (training plus validation) of this
+    process and any earlier, resumed ones.
+    """
     summary = {
         "model": cfg.model, "arch": arch, "scale": cfg.scale,
         "params": sum(p.numel() for p in model.parameters()),
