@@ -169,14 +169,20 @@ def _source_mode(path: Path) -> str:
         return img.mode
 
 
+def _optional_path(text: str) -> Path | None:
+    """``--mirror ""`` (as DVC passes an empty ``mirror`` param) means no mirror given."""
+    return Path(text) if text.strip() else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point; errors are printed as one line and give exit status 2."""
     parser = argparse.ArgumentParser(
         prog="python -m datasets.fetch", description="Fetch and verify HR datasets into data/hr/.")
     parser.add_argument("names", nargs="+", metavar="NAME",
                         help=f"{', '.join(list_datasets())} or folder:<path>")
-    parser.add_argument("--mirror", type=Path, default=None,
-                        help="offline mirror laid out like ../shared/sr-data (default $RTSR_DATA_MIRROR)")
+    parser.add_argument("--mirror", type=_optional_path, default=None,
+                        help="offline mirror laid out like ../shared/sr-data "
+                             "(default, or an empty string: $RTSR_DATA_MIRROR)")
     parser.add_argument("--drop-alpha", action="store_true", help="discard alpha channels (folder sets)")
     parser.add_argument("--force", action="store_true", help="redo even if data/hr/<name> is complete")
     args = parser.parse_args(argv)
