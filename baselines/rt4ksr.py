@@ -159,7 +159,7 @@ class RT4KSR(nn.Module):
         return self
 
 
-@register("rt4ksr", scales=(2, 3, 4), multiple=2, min_size=MIN_SIZE,
+@register("rt4ksr", scales=(2, 3, 4), multiple=2, min_size=MIN_SIZE, train_kwargs={"train_form": True},
           paper="Zamfir et al., Towards Real-Time 4K Image Super-Resolution (RT4KSR), CVPRW 2023")
 def rt4ksr(scale: int = 3, train_form: bool = False, **kwargs) -> RT4KSR:
     """RT4KSR; fused (deploy) form unless ``train_form=True`` (multi-branch, for training)."""

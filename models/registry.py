@@ -36,6 +36,7 @@ class ModelInfo:
     channel_order: str = "rgb"  # order of the tensor the module itself expects
     trainable: bool = True
     paper: str = ""
+    train_kwargs: dict = field(default_factory=dict)  # factory kwargs the trainer adds (e.g. a training form)
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
@@ -50,6 +51,7 @@ def register(
     trainable: bool = True,
     paper: str = "",
     min_size: int = 1,
+    train_kwargs: dict | None = None,
 ):
     """Decorator that registers a factory ``f(scale, **kwargs) -> nn.Module`` under ``name``."""
 
@@ -58,7 +60,7 @@ def register(
         if key in _REGISTRY:
             raise ModelError(f"model {key!r} is registered twice; pick another name")
         _REGISTRY[key] = ModelInfo(key, factory, tuple(scales), multiple, min_size, channel_order,
-                                   trainable, paper)
+                                   trainable, paper, dict(train_kwargs or {}))
         return factory
 
     return decorator

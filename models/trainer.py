@@ -118,7 +118,7 @@ def check_config(cfg: TrainConfig) -> None:
 def build_model(cfg: TrainConfig) -> tuple[nn.Module, dict]:
     """The model to train (fresh, seeded; or from ``init``, optionally without biases) and its arch dict."""
     torch.manual_seed(cfg.seed)
-    kwargs = dict(cfg.model_kwargs)
+    kwargs = {**model_info(cfg.model).train_kwargs, **cfg.model_kwargs}  # e.g. RT4KSR's multi-branch form
     if cfg.init:
         ckpt = load_checkpoint(cfg.init)
         arch = ckpt.get("arch") or {}

@@ -116,3 +116,11 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys):
     assert err.count("\n") == 0 and "not trainable" in err
     assert train_main(["--config", str(tmp_path / "missing.yaml"), "--section", "a"]) == 2
     assert "cannot read config" in capsys.readouterr().err
+
+
+def test_trainer_builds_rt4ksr_in_its_training_form(tmp_path):
+    from models.trainer import TrainConfig, build_model
+
+    model, arch = build_model(TrainConfig(model="rt4ksr", out=str(tmp_path)))
+    assert arch["kwargs"] == {"train_form": True}
+    assert sum(p.numel() for p in model.parameters()) == 165_253  # multi-branch; fused form has 57,541
