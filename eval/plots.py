@@ -21,6 +21,7 @@ import numpy as np
 
 from datasets.imageio import ImageError, load_rgb, write_atomic
 from datasets.paths import gt_dir
+from eval.metrics import psnr_rgb
 from eval.resultfiles import GPU_PROTOCOL, Result
 
 MAX_COLUMNS = 6
@@ -134,12 +135,6 @@ def _max_window(err: np.ndarray, side: int) -> tuple[int, int, float]:
     return top, left, float(sums[top, left])
 
 
-def _crop_psnr(sr: np.ndarray, gt: np.ndarray) -> float:
-    """RGB PSNR (peak 255, all pixels and channels) of a crop; inf for identical crops."""
-    mse = float(((sr.astype(np.float64) - gt.astype(np.float64)) ** 2).mean())
-    return math.inf if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
-
-
 def write_crops(rows: list[dict], results: list[Result], sr_root: Path, path: Path,
                 crop_size: int = 96, dataset: str | None = None) -> str | None:
     """Write crops.png (HR, bicubic, every model in rank order); returns a note for the user or None.
@@ -189,7 +184,7 @@ def _draw_crops(panels: list, gt: np.ndarray, window: tuple, title: str, path: P
     for ax, (label, f) in zip(axes.flat, panels):
         crop = ref if f is None else load_rgb(f)[window]
         ax.imshow(crop, interpolation="nearest")
-        ax.set_title(label if f is None else f"{label}\n{_crop_psnr(crop, ref):.2f} dB", fontsize=9)
+        ax.set_title(label if f is None else f"{label}\n{psnr_rgb(crop, ref):.2f} dB", fontsize=9)
     fig.suptitle(title, fontsize=9)
     _save(fig, path)
 
