@@ -53,21 +53,23 @@ def test_checkpoint_with_wrong_shapes(tmp_path):
     assert "shape of head.weight is (16, 3, 3, 3), model wants (32, 3, 3, 3)" in one_line(e)
 
 
-def test_released_layout_with_wrong_shape(tmp_path):
-    path = tmp_path / "released_like.pth"
+def save_released_like(path, conv2_out: int = 32):
+    """Write a zero state dict with the released x3 checkpoint's keys (conv2 width adjustable)."""
     torch.save({"conv0.weight": torch.zeros(32, 3, 3, 3), "conv1.weight": torch.zeros(32, 32, 3, 3),
-                "conv2.weight": torch.zeros(16, 32, 3, 3),
+                "conv2.weight": torch.zeros(conv2_out, 32, 3, 3),
                 "conv_out.weight": torch.zeros(108, 32, 3, 3)}, path)
+    return path
+
+
+def test_released_layout_with_wrong_shape(tmp_path):
+    path = save_released_like(tmp_path / "released_like.pth", conv2_out=16)
     with pytest.raises(ModelError) as e:
         create_model("bicubic_pp", weights=path)
     assert "shape of blocks.0.1.weight is (16, 32, 3, 3)" in one_line(e)
 
 
 def test_released_checkpoint_at_wrong_scale(tmp_path):
-    path = tmp_path / "released_like.pth"
-    torch.save({"conv0.weight": torch.zeros(32, 3, 3, 3), "conv1.weight": torch.zeros(32, 32, 3, 3),
-                "conv2.weight": torch.zeros(32, 32, 3, 3),
-                "conv_out.weight": torch.zeros(108, 32, 3, 3)}, path)
+    path = save_released_like(tmp_path / "released_like.pth")
     with pytest.raises(ModelError) as e:
         create_model("bicubic_pp", scale=2, weights=path)
     assert "for scale 3, not 2" in one_line(e)
