@@ -1,7 +1,7 @@
 """Named lr schedules: exact values at the epochs where they change."""
 import pytest
 
-from models.schedule import PAPER_FINAL_LR, PUBLIC_FINAL_LR, ScheduleError, lr_at
+from training.schedule import PAPER_FINAL_LR, PUBLIC_FINAL_LR, ScheduleError, lr_at
 
 
 def test_paper_schedule_constant_half_then_linear_to_1e_8():

@@ -11,12 +11,12 @@ from datasets.paths import REPO_ROOT
 from datasets.registry import get_dataset
 from models import list_models
 
-PROFILES = REPO_ROOT / "models" / "profiles"
+PROFILES = REPO_ROOT / "conf"
 NAMES = ("embedded", "mirror", "paper")
 
 
 def load_profile(name: str) -> dict:
-    """The parsed profile file ``models/profiles/profile/<name>.yaml``."""
+    """The parsed profile file ``conf/profile/<name>.yaml``."""
     return yaml.safe_load((PROFILES / "profile" / f"{name}.yaml").read_text())
 
 

@@ -6,7 +6,7 @@ import json
 import math
 
 import pytest
-from results_factory import H200, make_result, write_result, write_standard
+from tests.eval.results_factory import H200, make_result, write_result, write_standard
 
 from eval.leaderboard import CPU_WARNING, ROW_KEYS, main
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from results_factory import SET5, write_standard
+from tests.eval.results_factory import SET5, write_standard
 
 from datasets.imageio import save_png
 from datasets.paths import gt_dir

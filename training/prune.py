@@ -27,7 +27,7 @@ from torch import nn
 
 from datasets.imageio import write_atomic
 from models.registry import ModelError, create_model, load_checkpoint
-from models.trainer import (
+from training.loop import (
     TrainConfig,
     TrainError,
     build_model,
@@ -205,10 +205,10 @@ def prune_stage(cfg: TrainConfig, target: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: ``python -m models.prune --init S1/best.pt --target 32 --out DIR [train flags]``."""
-    from models.train import ConfigError, add_train_args, config_from_args
+    """CLI: ``python -m training.prune --init S1/best.pt --target 32 --out DIR [train flags]``."""
+    from training.train import ConfigError, add_train_args, config_from_args
 
-    parser = argparse.ArgumentParser(prog="python -m models.prune",
+    parser = argparse.ArgumentParser(prog="python -m training.prune",
                                      description="greedy structured pruning by validation PSNR, then finetune")
     add_train_args(parser)
     parser.add_argument("--target", type=int, required=True, help="channels per group after pruning (paper: 32)")

@@ -12,7 +12,7 @@ from models.bicubic_pp import BicubicPP
 from models.cost import count_params
 from models.official import KEY_MAP, bgr_to_rgb, rename, to_project_state
 
-RELEASED = Path(__file__).resolve().parents[2] / "shared" / "official" / "bicubic_pp_x3.pth"
+RELEASED = Path(__file__).resolve().parents[3] / "shared" / "official" / "bicubic_pp_x3.pth"
 
 
 def test_default_is_the_papers_final_x3_net():

@@ -9,8 +9,8 @@ from PIL import Image
 import models  # noqa: F401  (registers the models)
 from datasets.registry import DatasetError
 from models.registry import create_model, load_checkpoint
-from models.train import main as train_main
-from models.trainer import TrainConfig, TrainError, train
+from training.train import main as train_main
+from training.loop import TrainConfig, TrainError, train
 
 NAN_PLUGIN = '''
 import torch
@@ -119,7 +119,7 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys):
 
 
 def test_trainer_builds_rt4ksr_in_its_training_form(tmp_path):
-    from models.trainer import TrainConfig, build_model
+    from training.loop import TrainConfig, build_model
 
     model, arch = build_model(TrainConfig(model="rt4ksr", out=str(tmp_path)))
     assert arch["kwargs"] == {"train_form": True}

@@ -1,8 +1,8 @@
-"""CLI: train one model (one stage) with ``models.trainer``.
+"""CLI: train one model (one stage) with ``training.loop``.
 
-    python -m models.train --model espcn --out data/train/espcn --train-sets t91 bsd200 \
+    python -m training.train --model espcn --out data/train/espcn --train-sets t91 bsd200 \
         --val-sets demo --epochs 20 --lr-patch 24 --batch 32
-    python -m models.train --config params.yaml --section train.cpu.bicubic_pp_stage1 --out data/train/bpp_s1
+    python -m training.train --config params.yaml --section train.cpu.bicubic_pp_stage1 --out data/train/bpp_s1
 
 ``--config FILE --section a.b`` reads the TrainConfig fields from that YAML mapping (keys as the
 field names: train_sets, lr_patch, model_kwargs, ...); flags given on the command line override it.
@@ -16,7 +16,7 @@ import sys
 
 import yaml
 
-from models.trainer import TrainConfig, TrainError, train
+from training.loop import TrainConfig, TrainError, train
 
 FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 
@@ -102,7 +102,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (2 with a one-line message on bad input)."""
-    parser = argparse.ArgumentParser(prog="python -m models.train", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__.split("\n")[0])
     add_train_args(parser)
     args = parser.parse_args(argv)
     try:

@@ -33,10 +33,10 @@ from torch import nn
 from datasets.imageio import write_atomic
 from datasets.patches import check_patch_fits, load_pairs, random_patch_batch, to_chw_tensor
 from eval.metrics import psnr_rgb
-from models.debias import without_biases
+from training.debias import without_biases
 from models.padding import upscale
 from models.registry import create_model, load_checkpoint, model_info
-from models.schedule import lr_at
+from training.schedule import lr_at
 
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
 # Settings that do not change the result: a run may resume with different values of these.

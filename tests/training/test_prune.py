@@ -5,8 +5,8 @@ import pytest
 import torch
 
 import models  # noqa: F401  (registers the models)
-from models.debias import without_biases
-from models.prune import (
+from training.debias import without_biases
+from training.prune import (
     PruneError,
     check_target,
     conv_groups,
@@ -16,7 +16,7 @@ from models.prune import (
     zero_channel,
 )
 from models.registry import create_model
-from models.trainer import save_atomic
+from training.loop import save_atomic
 
 
 def _random_model(**kwargs):
@@ -101,8 +101,8 @@ def test_three_stage_cli_pipeline_on_tiny_data(tmp_path):
     import numpy as np
     from PIL import Image
 
-    from models.prune import main as prune_main
-    from models.train import main as train_main
+    from training.prune import main as prune_main
+    from training.train import main as train_main
 
     folder = tmp_path / "imgs"
     folder.mkdir()
