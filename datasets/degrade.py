@@ -28,12 +28,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, features
 
+from core.io import staging_dir
+from core.protocol import DEGRADATIONS, JPEG_QUALITY
 from datasets.imageio import ImageError, load_rgb, pixel_sha256, save_png
-from datasets.manifest import read_manifest, staging_dir, write_manifest
+from datasets.manifest import read_manifest, write_manifest
 from datasets.paths import gt_dir, hr_dir, lr_dir
 from datasets.registry import DatasetError, get_dataset
 
-DEGRADATIONS = ("ntire23", "classic")
 JPEG_SUBSAMPLING = 2  # Pillow's code for 4:2:0
 JPEG_OPTIONS = {"subsampling": "4:2:0", "optimize": False, "progressive": False, "qtables": "default"}
 
@@ -177,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="+", metavar="NAME")
     parser.add_argument("--scale", type=int, required=True, help="integer factor >= 2 (primary: 3)")
     parser.add_argument("--degradation", choices=DEGRADATIONS, default="ntire23")
-    parser.add_argument("--quality", type=int, default=90, help="JPEG quality for ntire23 (default 90)")
+    parser.add_argument("--quality", type=int, default=JPEG_QUALITY,
+                        help=f"JPEG quality for ntire23 (default {JPEG_QUALITY})")
     parser.add_argument("--drop-alpha", action="store_true", help="discard alpha channels instead of failing")
     parser.add_argument("--force", action="store_true", help="regenerate even if up to date")
     args = parser.parse_args(argv)

@@ -8,7 +8,6 @@ symlink/hardlink/device), then extracted into a temp folder that is renamed into
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tarfile
@@ -18,6 +17,7 @@ import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from core.hashing import file_sha256
 from datasets.registry import DatasetError
 
 CHUNK = 1 << 16
@@ -27,20 +27,11 @@ class DownloadError(DatasetError):
     """A download that failed or did not verify; the message says how to resume or what to do."""
 
 
-def sha256_file(path: Path) -> str:
-    """sha256 hex of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def download(url: str, dest: Path, sha256: str | None = None, *, progress: bool = True,
              timeout: float = 30.0) -> Path:
     """Download ``url`` to ``dest`` (resuming ``dest.part``), verify ``sha256`` if given."""
     dest = Path(dest)
-    if dest.is_file() and (sha256 is None or sha256_file(dest) == sha256):
+    if dest.is_file() and (sha256 is None or file_sha256(dest) == sha256):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -106,7 +97,7 @@ def _stream(resp, part: Path, have: int, total: int | None, url: str, progress: 
 def _verify_and_publish(part: Path, dest: Path, sha256: str | None, url: str) -> None:
     """Rename a complete ``part`` to ``dest`` if its sha256 matches; else delete it and raise."""
     if sha256 is not None:
-        got = sha256_file(part)
+        got = file_sha256(part)
         if got != sha256:
             part.unlink()
             raise DownloadError(

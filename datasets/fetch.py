@@ -16,10 +16,13 @@ import sys
 import time
 from pathlib import Path
 
-from datasets.download import download, extract, sha256_file
+from core.hashing import file_sha256
+from core.io import staging_dir
+from core.paths import data_root
+from datasets.download import download, extract
 from datasets.imageio import ImageError, load_rgb, pixel_sha256, save_png
-from datasets.manifest import read_manifest, staging_dir, write_manifest
-from datasets.paths import data_root, hr_dir
+from datasets.manifest import read_manifest, write_manifest
+from datasets.paths import hr_dir
 from datasets.registry import DatasetError, DatasetSpec, get_dataset, list_datasets
 
 
@@ -65,7 +68,7 @@ def is_complete(spec: DatasetSpec, out: Path) -> bool:
     if sorted(images) != sorted(spec.stems) or not all((out / f"{s}.png").is_file() for s in images):
         return False
     if spec.kind == "folder":  # the user's folder may have changed since
-        return all(images[Path(f).stem]["file_sha256"] == sha256_file(spec.src / f) for f in spec.files)
+        return all(images[Path(f).stem]["file_sha256"] == file_sha256(spec.src / f) for f in spec.files)
     return True
 
 
@@ -77,7 +80,7 @@ def _locate(spec: DatasetSpec, mirror: Path | None, progress: bool):
         return _from_mirror(spec, Path(mirror))
     archive = download(spec.url, data_root() / "downloads" / spec.archive_name,
                        spec.archive_sha256, progress=progress)
-    return _extracted(spec, archive), spec.url, sha256_file(archive)
+    return _extracted(spec, archive), spec.url, file_sha256(archive)
 
 
 def _from_mirror(spec: DatasetSpec, mirror: Path):
@@ -89,9 +92,9 @@ def _from_mirror(spec: DatasetSpec, mirror: Path):
         return folder, f"mirror:{folder}", None
     archive = mirror / spec.archive_name
     if archive.is_file():
-        if spec.archive_sha256 and sha256_file(archive) != spec.archive_sha256:
+        if spec.archive_sha256 and file_sha256(archive) != spec.archive_sha256:
             raise DatasetError(f"{archive}: checksum mismatch; replace it with the file from {spec.url}")
-        return _extracted(spec, archive), f"mirror:{archive}", sha256_file(archive)
+        return _extracted(spec, archive), f"mirror:{archive}", file_sha256(archive)
     raise DatasetError(
         f"mirror {mirror} has neither {spec.mirror_subdir}/ nor {spec.archive_name} for {spec.name}; "
         f"add one (from {spec.url}) or fetch online (no --mirror, $RTSR_DATA_MIRROR unset)")
@@ -101,7 +104,7 @@ def _extracted(spec: DatasetSpec, archive: Path) -> Path:
     """Extract ``archive`` once (cached beside the downloads) and return the set's folder in it."""
     root = data_root() / "downloads" / f"{archive.name}.d"
     stamp = root / ".archive-sha256"
-    sha = sha256_file(archive)
+    sha = file_sha256(archive)
     if not (stamp.is_file() and stamp.read_text() == sha):
         extract(archive, root)
         stamp.write_text(sha)
@@ -139,7 +142,7 @@ def _check_all_present(spec: DatasetSpec, files: tuple[str, ...], src: Path) -> 
 def _convert_one(spec: DatasetSpec, path: Path, tmp: Path, drop_alpha: bool) -> dict:
     """Check one file's sha256 / pixel sha256, save it as ``tmp/<stem>.png``; its manifest entry."""
     stem = path.stem
-    file_sha = sha256_file(path)
+    file_sha = file_sha256(path)
     want, want_pix = spec.sha256.get(path.name), spec.pixel_sha256.get(stem)
     bytes_differ = want is not None and file_sha != want
     mismatch = (f"{path}: checksum mismatch (sha256 {file_sha}, expected {want}); the file is "

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from core.errors import RtsrError
+from core.io import atomic_path
+
 ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 
 
-class ImageError(ValueError):
+class ImageError(RtsrError):
     """A file that cannot be used as an image; the message names the file and the fix."""
 
 
@@ -79,27 +81,5 @@ def save_png(path: str | os.PathLike, rgb: np.ndarray) -> None:
     """Write an HxWx3 (or HxW) uint8 array as PNG atomically: temp file, then rename."""
     if rgb.dtype != np.uint8:
         raise ImageError(f"{path}: refusing to save dtype {rgb.dtype}; expected uint8")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(rgb).save(fh, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_atomic(path: str | os.PathLike, data: bytes | str) -> None:
-    """Write bytes or text to ``path`` atomically (temp file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, suffix=".png") as tmp:
+        Image.fromarray(rgb).save(tmp, format="PNG")

@@ -1,4 +1,4 @@
-"""Generated folders: their ``manifest.json`` (one hash that identifies them) and atomic publishing.
+"""Generated folders' ``manifest.json``: one hash that identifies the folder's content and recipe.
 
 ``manifest_sha256`` is the sha256 of the canonical JSON (sorted keys, no spaces) of the manifest
 without the fields listed in its ``unhashed`` entry (e.g. the machine-specific source path) and
@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
-from datasets.imageio import write_atomic
+from core.io import write_atomic
 
 NAME = "manifest.json"
 
@@ -47,27 +43,3 @@ def read_manifest(folder: Path) -> dict | None:
         return None
     return manifest if manifest.get("manifest_sha256") == manifest_sha256(manifest) else None
 
-
-@contextmanager
-def staging_dir(dest: Path):
-    """Yield a temp folder beside ``dest``; on success it replaces ``dest``, on error it is deleted."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{dest.name}-", dir=dest.parent))
-    try:
-        yield tmp
-        replace_dir(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def replace_dir(src: Path, dest: Path) -> None:
-    """Move folder ``src`` to ``dest``, replacing an existing ``dest`` (old one moved aside first)."""
-    old = None
-    if dest.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".old-{dest.name}-", dir=dest.parent))
-        os.replace(dest, old / dest.name)
-    os.replace(src, dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""Where generated data lives: ``data/`` under the repo root, or ``$RTSR_DATA_ROOT``.
+"""The dataset layout under the data root (``core.paths.data_root``: ``<repo>/data`` or ``$RTSR_DATA_ROOT``).
 
 Layout (all images PNG, RGB uint8):
     data/hr/<dataset>/<stem>.png                         verified HR images
@@ -7,16 +7,9 @@ Layout (all images PNG, RGB uint8):
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MIRROR = REPO_ROOT.parent / "shared" / "sr-data"
-
-
-def data_root() -> Path:
-    """Root of all generated data: ``$RTSR_DATA_ROOT`` if set, else ``<repo>/data``."""
-    return Path(os.environ.get("RTSR_DATA_ROOT", REPO_ROOT / "data"))
+from core.paths import data_root
 
 
 def hr_dir(dataset: str) -> Path:

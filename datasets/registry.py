@@ -16,12 +16,14 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import RtsrError
+
 CHECKSUM_DIR = Path(__file__).resolve().parent / "checksums"
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".ppm", ".webp")
 ROLES = ("train", "valid", "test", "any")
 
 
-class DatasetError(ValueError):
+class DatasetError(RtsrError):
     """A dataset problem (unknown name, missing/corrupt file, bad archive); one-line message."""
 
 

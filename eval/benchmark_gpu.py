@@ -27,7 +27,9 @@ from pathlib import Path
 import torch
 
 import models  # noqa: F401  (registers every model)
-from datasets.imageio import write_atomic
+from core.errors import RtsrError
+from core.io import write_atomic
+from eval.errors import EvalError
 from eval.provenance import device_info, git_commit, versions
 from eval.runtime import (GPU_PASSES, GPU_WARMUP, RuntimeUnavailable, input_shape, measure_runtime,
                           require_cuda, summarize, timed_passes)
@@ -188,13 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     bad = [v for v in variants if v not in VARIANTS]
     try:
         if bad:
-            raise ValueError(f"unknown variant {bad[0]!r}; choose from {', '.join(VARIANTS)}")
+            raise EvalError(f"unknown variant {bad[0]!r}; choose from {', '.join(VARIANTS)}")
         if args.device == "cuda":
             require_cuda()
         names = sorted({n for pattern in args.models for n in list_models(pattern)})
         if not names:
-            raise ValueError(f"no registered model matches {args.models}")
-    except (ValueError, RuntimeUnavailable) as exc:
+            raise EvalError(f"no registered model matches {args.models}")
+    except RtsrError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.device == "cuda":

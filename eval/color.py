@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from eval.errors import EvalError
+
 Y_ROUNDING = "half_away_from_zero"
 
 
@@ -36,10 +38,10 @@ FULL_RANGE_LUMA = (0.299, 0.587, 0.114)
 
 
 def _check_rgb_uint8(rgb: np.ndarray, what: str = "image") -> None:
-    """Raise a one-line ValueError unless ``rgb`` is an HxWx3 uint8 array."""
+    """Raise a one-line EvalError unless ``rgb`` is an HxWx3 uint8 array."""
     if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         desc = f"{rgb.dtype} {rgb.shape}" if isinstance(rgb, np.ndarray) else type(rgb).__name__
-        raise ValueError(f"{what}: expected an HxWx3 uint8 RGB array, got {desc}")
+        raise EvalError(f"{what}: expected an HxWx3 uint8 RGB array, got {desc}")
 
 
 def round_half_away(x: np.ndarray) -> np.ndarray:

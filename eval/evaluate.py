@@ -35,25 +35,24 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from datasets.imageio import ImageError, load_rgb, save_png, write_atomic
+from core.errors import RtsrError
+from core.io import write_atomic
+from core.protocol import DEGRADATIONS
+from core.quantize import OUTPUT_ROUNDING, to_uint8_rgb
+from datasets.imageio import load_rgb, save_png
 from datasets.manifest import read_manifest
 from datasets.matlab_resize import imresize
 from datasets.paths import hr_dir
-from datasets.registry import DatasetError, get_dataset
+from datasets.registry import get_dataset
 from eval.color import BT601, NTIRE23_COMPAT, Y_ROUNDING, rgb_to_y, round_half_away
+from eval.errors import EvalError
 from eval.metrics import PSNR_CAP_DB, psnr, psnr_rgb, shave, ssim_planes, y_pair
 from eval.provenance import provenance
-from eval.runtime import RuntimeUnavailable, input_shape, measure_runtime, require_cuda
+from eval.runtime import input_shape, measure_runtime, require_cuda
 from models.registry import ModelError, create_model
 
-DEGRADATIONS = ("ntire23", "classic")
-OUTPUT_ROUNDING = "clamp01_x255_round_half_even"
 FP16_TOLERANCE_DB = 0.05
 SINGLE_CHANNEL_MODES = ("L", "1", "LA", "I;16", "I", "F")
-
-
-class EvalError(ValueError):
-    """An evaluation that cannot proceed; the message names the image/value and the fix."""
 
 
 @dataclass
@@ -96,15 +95,6 @@ def to_tensor(rgb: np.ndarray, channel_order: str, device: str, half: bool = Fal
     return x.half() if half else x
 
 
-def to_uint8(out: torch.Tensor, channel_order: str) -> np.ndarray:
-    """Float NCHW (model order) -> uint8 RGB HWC by ``OUTPUT_ROUNDING``."""
-    out = out.float()
-    if channel_order == "bgr":
-        out = out.flip(1)
-    out = out.clamp(0.0, 1.0).mul(255.0).round()
-    return out[0].permute(1, 2, 0).to(torch.uint8).cpu().numpy()
-
-
 def run_image(model, name: str, lr: np.ndarray, scale: int, device: str = "cpu",
               half: bool = False, allow_nonfinite: bool = False) -> np.ndarray | None:
     """Upscale one uint8 RGB LR through ``upscale``; uint8 RGB SR, or None if non-finite and allowed."""
@@ -120,7 +110,7 @@ def run_image(model, name: str, lr: np.ndarray, scale: int, device: str = "cpu",
             if allow_nonfinite:
                 return None
             raise EvalError(f"{name}: model output contains NaN/Inf; the model or its weights are broken")
-    return to_uint8(out, order)
+    return to_uint8_rgb(out, order)
 
 
 def image_metrics(sr: np.ndarray, gt: np.ndarray, scale: int, compat: bool) -> dict:
@@ -300,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(stderr=True)
     try:
         result = evaluate(args, console)
-    except (EvalError, ModelError, DatasetError, ImageError, RuntimeUnavailable, ValueError) as exc:
+    except RtsrError as exc:
         print(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
         return 2
     Console().print(summary_table(result))

@@ -19,10 +19,10 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from datasets.imageio import write_atomic
-from datasets.paths import REPO_ROOT, data_root
+from core.io import write_atomic
+from core.paths import REPO_ROOT, data_root
+from core.protocol import GPU_PROTOCOL, LR_720P
 from eval.resultfiles import (
-    GPU_PROTOCOL,
     Result,
     ResultError,
     default_results_dir,
@@ -34,7 +34,6 @@ from eval.score import score as ntire23_score
 
 ROW_KEYS = ("dataset", "scale", "rank", "model", "params", "gflops_720p", "psnr_rgb", "psnr_y",
             "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score")
-FLOPS_INPUT_HW = (720, 1280)  # GFLOPs are quoted per 1280x720 LR frame (the x3 track's input)
 CPU_WARNING = ("Runtimes are CPU figures (FP32, not the challenge's GPU FP16 protocol): "
                "scores are NOT comparable with the NTIRE 2023 challenge's.")
 
@@ -59,11 +58,11 @@ def gflops_720p(result: Result) -> float | None:
     if not flops or flops.get("flops") is None:
         return None
     try:
-        h, w = (int(v) for v in list(flops.get("input") or FLOPS_INPUT_HW)[-2:])
+        h, w = (int(v) for v in list(flops.get("input") or LR_720P)[-2:])
     except (TypeError, ValueError):
         raise ResultError(f"{result.path}: flops.input is {flops.get('input')!r}, expected "
                           "[1, 3, H, W]; re-run eval.evaluate") from None
-    pixels = FLOPS_INPUT_HW[0] * FLOPS_INPUT_HW[1]
+    pixels = LR_720P[0] * LR_720P[1]
     return round(float(flops["flops"]) * pixels / (h * w) / 1e9, 3)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from skimage.metrics import structural_similarity
 
 from eval.color import BT601, NTIRE23_COMPAT, _check_rgb_uint8, gray_luma, is_gray, rgb_to_y
+from eval.errors import EvalError
 
 PSNR_CAP_DB = 100.0
 PEAK = 255.0
@@ -38,16 +39,16 @@ def shave(img: np.ndarray, border: int) -> np.ndarray:
         return img
     h, w = img.shape[:2]
     if h <= 2 * border or w <= 2 * border:
-        raise ValueError(f"image of {h}x{w} is too small to shave {border} px from each border")
+        raise EvalError(f"image of {h}x{w} is too small to shave {border} px from each border")
     return img[border:-border, border:-border]
 
 
 def _check_pair(sr: np.ndarray, gt: np.ndarray) -> None:
-    """One-line ValueError unless both are uint8 RGB HxWx3 of the same shape."""
+    """One-line EvalError unless both are uint8 RGB HxWx3 of the same shape."""
     _check_rgb_uint8(sr, "SR image")
     _check_rgb_uint8(gt, "GT image")
     if sr.shape != gt.shape:
-        raise ValueError(f"SR shape {sr.shape} differs from GT shape {gt.shape}")
+        raise EvalError(f"SR shape {sr.shape} differs from GT shape {gt.shape}")
 
 
 def psnr_rgb(sr: np.ndarray, gt: np.ndarray) -> float:
@@ -89,5 +90,5 @@ def psnr_planes(a: np.ndarray, b: np.ndarray) -> float:
 def ssim_planes(a: np.ndarray, b: np.ndarray) -> float:
     """SSIM of two same-shape HxW float planes in [0, 255] with ``SSIM_OPTIONS`` (already shaved)."""
     if min(a.shape) < 11:
-        raise ValueError(f"Y plane of {a.shape} is too small for an 11x11 SSIM window")
+        raise EvalError(f"Y plane of {a.shape} is too small for an 11x11 SSIM window")
     return float(structural_similarity(a.astype(np.float64), b.astype(np.float64), **SSIM_OPTIONS))

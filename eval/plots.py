@@ -19,10 +19,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from datasets.imageio import ImageError, load_rgb, write_atomic
+from core.io import write_atomic
+from core.protocol import GPU_PROTOCOL
+from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir
 from eval.metrics import psnr_rgb
-from eval.resultfiles import GPU_PROTOCOL, Result
+from eval.resultfiles import Result
 
 MAX_COLUMNS = 6
 

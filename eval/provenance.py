@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import platform
 import subprocess
 from importlib import metadata
@@ -10,7 +9,8 @@ from pathlib import Path
 
 import torch
 
-from datasets.paths import REPO_ROOT
+from core.hashing import file_sha256
+from core.paths import REPO_ROOT
 
 PACKAGES = ("torch", "numpy", "pillow", "scikit-image", "opencv-python-headless")
 
@@ -69,20 +69,13 @@ def device_info(device_type: str) -> dict:
     return {"name": cpu_name(), "driver": None, "torch": torch.__version__, "cuda": None}
 
 
-def file_sha256(path: Path) -> str | None:
-    """sha256 (hex) of a file's bytes; None if it does not exist."""
-    path = Path(path)
-    if not path.is_file():
-        return None
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def provenance(lr_manifest: Path | None, device_type: str) -> dict:
     """The result JSON's ``provenance`` block."""
     return {
         "git_commit": git_commit(),
         "versions": versions(),
         "device": device_info(device_type),
-        "lr_manifest_sha256": file_sha256(lr_manifest) if lr_manifest is not None else None,
+        "lr_manifest_sha256": (file_sha256(lr_manifest)
+                               if lr_manifest is not None and Path(lr_manifest).is_file() else None),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -22,8 +22,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from datasets.imageio import write_atomic
-from datasets.paths import REPO_ROOT
+from core.io import write_atomic
+from core.paths import REPO_ROOT
 from eval.resultfiles import Result, ResultError, default_results_dir, group_results, load_results
 
 SCHEMA = "rtsr-bench-reference/1"

@@ -12,14 +12,15 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from datasets.paths import data_root
+from core.errors import RtsrError
+from core.paths import data_root
+from core.protocol import BICUBIC
 
 REQUIRED_KEYS = ("model", "dataset", "scale", "degradation", "psnr_rgb", "psnr_y", "ssim_y")
 REQUIRED_RUNTIME_KEYS = ("protocol", "device_type", "mean_ms", "device")
-GPU_PROTOCOL = "ntire23-gpu-fp16"
 
 
-class ResultError(ValueError):
+class ResultError(RtsrError):
     """A result file or set of files that cannot be used; the message names the files and the fix."""
 
 
@@ -43,7 +44,7 @@ class Result:
     @property
     def is_bicubic(self) -> bool:
         """True for the reference upscaler row (``model == "bicubic"``) that P_bic comes from."""
-        return self.data["model"] == "bicubic"
+        return self.data["model"] == BICUBIC
 
     @property
     def runtime(self) -> dict | None:

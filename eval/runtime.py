@@ -19,17 +19,21 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.protocol import (
+    CPU_PASSES,
+    CPU_PROTOCOL,
+    CPU_WARMUP,
+    GPU_PASSES,
+    GPU_PROTOCOL,
+    GPU_WARMUP,
+    OUTPUT_HW,
+)
+from eval.errors import EvalError
 from eval.provenance import device_info
 from models.padding import upscale
 
-GPU_PROTOCOL = "ntire23-gpu-fp16"
-CPU_PROTOCOL = "cpu-fp32"
-OUTPUT_HW = (2160, 3840)
-GPU_WARMUP, GPU_PASSES = 50, 244
-CPU_WARMUP, CPU_PASSES = 1, 5
 
-
-class RuntimeUnavailable(RuntimeError):
+class RuntimeUnavailable(EvalError):
     """The requested runtime device is not available; the message says what to do."""
 
 
@@ -91,14 +95,14 @@ def measure_runtime(model: nn.Module, scale: int, device: str = "cuda", warmup: 
                     passes: int | None = None, seed: int = 0) -> dict:
     """Runtime block of the result JSON for ``model`` at ``scale`` (720p -> 4K for x3); see module doc."""
     if device not in ("cuda", "cpu"):
-        raise ValueError(f"runtime device must be 'cuda' or 'cpu', got {device!r}")
+        raise EvalError(f"runtime device must be 'cuda' or 'cpu', got {device!r}")
     if device == "cuda":
         require_cuda()
     gpu = device == "cuda"
     warmup = (GPU_WARMUP if gpu else CPU_WARMUP) if warmup is None else warmup
     passes = (GPU_PASSES if gpu else CPU_PASSES) if passes is None else passes
     if passes < 1 or warmup < 0:
-        raise ValueError(f"need passes >= 1 and warmup >= 0, got passes={passes}, warmup={warmup}")
+        raise EvalError(f"need passes >= 1 and warmup >= 0, got passes={passes}, warmup={warmup}")
     torch.manual_seed(seed)
     shape = input_shape(scale)
     net = copy.deepcopy(model)  # .half() must not change the caller's model

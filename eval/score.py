@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import math
 
-GPU_PROTOCOL = "ntire23-gpu-fp16"
+from core.protocol import GPU_PROTOCOL
+from eval.errors import EvalError
 
 
 def score(psnr: float, psnr_bicubic: float, runtime_ms: float) -> float:
     """Challenge score (unitless) from RGB PSNRs in dB and the runtime in ms (> 0)."""
     if not (math.isfinite(psnr) and math.isfinite(psnr_bicubic)):
-        raise ValueError(f"score: PSNRs must be finite, got {psnr} and {psnr_bicubic}")
+        raise EvalError(f"score: PSNRs must be finite, got {psnr} and {psnr_bicubic}")
     if not (math.isfinite(runtime_ms) and runtime_ms > 0):
-        raise ValueError(f"score: runtime must be a positive number of ms, got {runtime_ms}")
+        raise EvalError(f"score: runtime must be a positive number of ms, got {runtime_ms}")
     if psnr <= psnr_bicubic:
         return 0.0
     return 2.0 * 2.0 ** (psnr - psnr_bicubic) / (0.1 * math.sqrt(runtime_ms))

@@ -14,10 +14,9 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from core.protocol import LR_720P
 from models.padding import pad_to_multiple
 from models.registry import ModelError
-
-LR_720P = (720, 1280)
 
 
 def count_params(model: nn.Module) -> int:

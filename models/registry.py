@@ -19,8 +19,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from core.errors import RtsrError
+from core.protocol import SCALES
 
-class ModelError(ValueError):
+
+class ModelError(RtsrError):
     """A model name, scale, checkpoint or plug-in that cannot be used; the message says why."""
 
 
@@ -30,7 +33,7 @@ class ModelInfo:
 
     name: str
     factory: Callable[..., nn.Module] = field(repr=False)
-    scales: tuple[int, ...] = (2, 3, 4)
+    scales: tuple[int, ...] = SCALES
     multiple: int = 1  # input H and W must be multiples of this (padding handles the rest)
     min_size: int = 1  # input H and W must be at least this (padding handles the rest)
     channel_order: str = "rgb"  # order of the tensor the module itself expects
@@ -45,7 +48,7 @@ _REGISTRY: dict[str, ModelInfo] = {}
 def register(
     name: str | None = None,
     *,
-    scales: tuple[int, ...] = (2, 3, 4),
+    scales: tuple[int, ...] = SCALES,
     multiple: int = 1,
     channel_order: str = "rgb",
     trainable: bool = True,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from datasets.paths import DEFAULT_MIRROR
+from core.paths import DEFAULT_MIRROR
 
 
 def mirror_path() -> Path | None:

@@ -14,12 +14,9 @@ A run whose ``out/last.pt`` exists resumes from it (model, optimizer, AMP scaler
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -30,7 +27,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from datasets.imageio import write_atomic
+from core.errors import RtsrError
+from core.hashing import file_sha256
+from core.io import atomic_path, write_atomic
+from core.quantize import to_uint8_rgb
 from datasets.patches import check_patch_fits, load_pairs, random_patch_batch, to_chw_tensor
 from eval.metrics import psnr_rgb
 from training.debias import without_biases
@@ -43,7 +43,7 @@ LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
 NON_SEMANTIC = ("out", "device", "progress", "threads")
 
 
-class TrainError(RuntimeError):
+class TrainError(RtsrError):
     """Training cannot start or continue; the one-line message says why and what to do."""
 
 
@@ -84,11 +84,6 @@ class TrainConfig:
         if self.init and Path(self.init).is_file():
             ident["init_sha256"] = file_sha256(self.init)
         return ident
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file (identifies the checkpoint a run started from)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def resolve_device(name: str) -> torch.device:
@@ -168,23 +163,15 @@ def validate(model: nn.Module, items: list, scale: int) -> float:
     model.eval()
     scores = []
     for lr, gt in items:
-        sr = upscale(model, lr, scale).float().clamp_(0, 1).mul_(255).round_()
-        scores.append(psnr_rgb(sr[0].permute(1, 2, 0).to(torch.uint8).cpu().numpy(), gt))
+        scores.append(psnr_rgb(to_uint8_rgb(upscale(model, lr, scale)), gt))
     model.train(was_training)
     return float(np.mean(scores))
 
 
 def save_atomic(obj, path: Path) -> None:
     """``torch.save`` to a temp file in the same folder, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".pt") as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def cpu_state(model: nn.Module) -> dict:

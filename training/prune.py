@@ -25,13 +25,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from datasets.imageio import write_atomic
-from models.registry import ModelError, create_model, load_checkpoint
+from core.errors import RtsrError
+from core.hashing import file_sha256
+from core.io import write_atomic
+from models.registry import create_model, load_checkpoint
 from training.loop import (
     TrainConfig,
-    TrainError,
     build_model,
-    file_sha256,
     load_validation,
     resolve_device,
     save_atomic,
@@ -42,7 +42,7 @@ from training.loop import (
 STREAM = "stream"
 
 
-class PruneError(ValueError):
+class PruneError(RtsrError):
     """A model or target that cannot be pruned; the message says why."""
 
 
@@ -206,7 +206,7 @@ def prune_stage(cfg: TrainConfig, target: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: ``python -m training.prune --init S1/best.pt --target 32 --out DIR [train flags]``."""
-    from training.train import ConfigError, add_train_args, config_from_args
+    from training.train import add_train_args, config_from_args
 
     parser = argparse.ArgumentParser(prog="python -m training.prune",
                                      description="greedy structured pruning by validation PSNR, then finetune")
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import models  # noqa: F401  (registers every model)
         summary = prune_stage(config_from_args(args), args.target)
-    except (PruneError, TrainError, ConfigError, ModelError, ValueError) as exc:
+    except (RtsrError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{summary['model']}: pruned to {summary['arch']['kwargs'].get('channels')} channels, best val "

@@ -8,12 +8,14 @@ The lr is set once at the start of each epoch and held for all its iterations.
 """
 from __future__ import annotations
 
+from core.errors import RtsrError
+
 PAPER_FINAL_LR = 1e-8
 PUBLIC_FINAL_LR = 5e-6
 SCHEDULES = ("paper", "public", "constant")
 
 
-class ScheduleError(ValueError):
+class ScheduleError(RtsrError):
     """An unknown schedule name or an epoch outside the run; the message says which."""
 
 

@@ -16,12 +16,13 @@ import sys
 
 import yaml
 
-from training.loop import TrainConfig, TrainError, train
+from core.errors import RtsrError
+from training.loop import TrainConfig, train
 
 FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 
 
-class ConfigError(ValueError):
+class ConfigError(RtsrError):
     """A config file, section or key that cannot be used; the message says which."""
 
 
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import models  # noqa: F401  (registers every model)
         summary = train(config_from_args(args))
-    except (TrainError, ConfigError, ValueError) as exc:
+    except (RtsrError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{summary['model']}: best val PSNR {summary['best_val_psnr_rgb']:.3f} dB (epoch "

@@ -1,6 +1,6 @@
 """Regenerate ``<dataset>.sha256`` and ``<dataset>.pixels.sha256`` from the mirror's MANIFEST.tsv.
 
-Run: ``python datasets/checksums/generate.py [MIRROR]`` (default ``../shared/sr-data``).
+Run from the repository root: ``python -m datasets.checksums.generate [MIRROR]`` (default ``../shared/sr-data``).
 ``<dataset>.sha256``: sha256 of each file's bytes, ``sha256sum`` format, paths relative to the
 dataset's folder in the mirror. ``<dataset>.pixels.sha256``: ``datasets.imageio.pixel_sha256`` of
 each file's decoded HxWx3 uint8 RGB pixels (input rules applied), keyed by stem: this is what
@@ -11,10 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
+from core.paths import DEFAULT_MIRROR
 from datasets.imageio import load_rgb, pixel_sha256
-from datasets.paths import DEFAULT_MIRROR
 
 FOLDERS = {"set5": "Set5/HR", "set14": "Set14/HR", "urban100": "Urban100/HR", "t91": "T91", "bsd200": "BSD200"}
 

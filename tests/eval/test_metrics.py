@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from eval.color import BT601, NTIRE23_COMPAT, gray_luma, rgb_to_y
+from eval.errors import EvalError
 from eval.metrics import PSNR_CAP_DB, psnr, psnr_rgb, psnr_y, ssim_y
 from eval.score import score
 
@@ -66,9 +67,9 @@ def test_gray_gt_uses_gray_value():
 
 def test_bad_metric_input_is_one_line():
     a = np.zeros((8, 8, 3), np.uint8)
-    with pytest.raises(ValueError, match="differs from GT shape"):
+    with pytest.raises(EvalError, match="differs from GT shape"):
         psnr_rgb(a, np.zeros((8, 9, 3), np.uint8))
-    with pytest.raises(ValueError, match="uint8 RGB"):
+    with pytest.raises(EvalError, match="uint8 RGB"):
         psnr_rgb(a.astype(np.float32), a)
 
 
@@ -87,7 +88,7 @@ def test_score_zero_at_or_below_bicubic_and_bad_runtime():
     assert score(30.0, 30.0, 1.0) == 0.0
     assert score(29.0, 30.0, 1.0) == 0.0
     assert score(31.0, 30.0, 1.0) == pytest.approx(2 * 2 / 0.1)  # 2 * 2**1, not 2**2
-    with pytest.raises(ValueError, match="runtime"):
+    with pytest.raises(EvalError, match="runtime"):
         score(31.0, 30.0, 0.0)
 
 

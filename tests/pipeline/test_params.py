@@ -7,7 +7,7 @@ import subprocess
 import pytest
 import yaml
 
-from datasets.paths import REPO_ROOT
+from core.paths import REPO_ROOT
 from datasets.registry import get_dataset
 from models import list_models
 

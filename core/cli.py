@@ -1,0 +1,34 @@
+"""The one CLI harness every ``python -m ...`` entry point uses.
+
+Exit status contract (README "Errors and exit status"):
+    0  done
+    1  the command ran and found a failure it reports (the regression gate: a regression)
+    2  bad input: a ``core.errors.RtsrError`` (unknown name, bad value, missing/corrupt file or
+       results); one line ``error: <message>`` on stderr, nothing half-written
+Anything else is a bug: Python prints the traceback (exit status 1). argparse's own usage errors
+keep argparse's behaviour (usage on stderr, exit status 2).
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+
+from core.errors import RtsrError, one_line
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def cli_main(main: Callable[..., int | None]) -> Callable[..., int]:
+    """Decorate ``main(argv=None)``: ``RtsrError`` -> one line on stderr and exit status 2."""
+
+    @functools.wraps(main)
+    def wrapper(argv: list[str] | None = None) -> int:
+        try:
+            status = main(argv)
+        except RtsrError as exc:
+            print(f"error: {one_line(exc)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return EXIT_OK if status is None else int(status)
+
+    return wrapper

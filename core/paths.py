@@ -1,0 +1,19 @@
+"""Where things are: the workspace root, the generated-data root, the shared folder beside the checkout.
+
+The project runs from its workspace (``python -m ...`` from the repository root; the install
+exposes no packages), so ``REPO_ROOT`` is this checkout. Generated data goes under
+``$RTSR_DATA_ROOT`` or ``<repo>/data``; the dataset layout inside it is ``datasets.paths``'.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = REPO_ROOT.parent / "shared"  # ../shared: offline mirror, external checkpoints, PROTOCOL.md
+DEFAULT_MIRROR = SHARED_DIR / "sr-data"
+
+
+def data_root() -> Path:
+    """Root of all generated data: ``$RTSR_DATA_ROOT`` if set, else ``<repo>/data``."""
+    return Path(os.environ.get("RTSR_DATA_ROOT", REPO_ROOT / "data"))

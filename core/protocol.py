@@ -1,0 +1,17 @@
+"""Protocol constants, defined once: the NTIRE 2023 RTSR facts and this project's fixed names.
+
+Facts and sources: ``../shared/PROTOCOL.md``; what each number means: README "What every number means".
+"""
+from __future__ import annotations
+
+SCALES = (2, 3, 4)  # scales the built-in models support; x3 (720p -> 4K, track 2) is the primary one
+DEGRADATIONS = ("ntire23", "classic")  # LR-making recipes (datasets.degrade): challenge / published tables
+JPEG_QUALITY = 90  # ntire23 degradation: Pillow JPEG quality, 4:2:0
+BICUBIC = "bicubic"  # the reference upscaler's model name: P_bic of the score comes from its result
+
+GPU_PROTOCOL = "ntire23-gpu-fp16"  # the challenge's runtime procedure (eval.runtime), the only scored one
+CPU_PROTOCOL = "cpu-fp32"  # the labelled CPU fallback; never comparable with GPU figures
+OUTPUT_HW = (2160, 3840)  # 4K output (H, W); the runtime input is OUTPUT_HW // scale
+GPU_WARMUP, GPU_PASSES = 50, 244
+CPU_WARMUP, CPU_PASSES = 1, 5
+LR_720P = (720, 1280)  # (H, W) of the LR frame GFLOPs are quoted for
