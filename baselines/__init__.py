@@ -1,2 +1,4 @@
-"""Lightweight baselines; importing this package registers them all."""
-from baselines import abpn, bicubic, bicubic_matlab, espcn, fsrcnn, rfdn, rt4ksr  # noqa: F401
+"""Lightweight baselines: plain torch networks and their factories ``f(scale, **kwargs)``.
+
+They import nothing from ``models``; ``models/zoo.py`` registers them under their names.
+"""

@@ -11,8 +11,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.registry import register
-
 
 class ABPN(nn.Module):
     """NCHW [0, 1] RGB -> NCHW [0, 1] s times the size (clipped, as in the paper)."""
@@ -35,7 +33,6 @@ class ABPN(nn.Module):
         return self.shuffle(self.body(x) + anchor).clamp(0.0, 1.0)
 
 
-@register("abpn", scales=(2, 3, 4), paper="Du et al., ABPN, CVPRW 2021")
 def abpn(scale: int = 3) -> ABPN:
     """ABPN (28 features, 7 convs) for RGB at ``scale``."""
     return ABPN(scale)

@@ -10,8 +10,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.registry import register
-
 
 class Bicubic(nn.Module):
     """NCHW [0, 1] RGB -> NCHW [0, 1], s times the size: ``F.interpolate(bicubic)`` then clamp."""
@@ -26,8 +24,6 @@ class Bicubic(nn.Module):
         return y.clamp(0.0, 1.0)
 
 
-@register("bicubic", scales=(2, 3, 4), trainable=False,
-          paper="NTIRE 2023 RTSR reference: torch bicubic, align_corners=False, clamp [0, 1]")
 def bicubic(scale: int = 3) -> Bicubic:
     """The challenge's bicubic reference for ``scale``; no parameters."""
     return Bicubic(scale)

@@ -9,7 +9,6 @@ import torch
 from torch import nn
 
 from datasets.matlab_resize import imresize_torch
-from models.registry import register
 
 
 class BicubicMatlab(nn.Module):
@@ -24,8 +23,6 @@ class BicubicMatlab(nn.Module):
         return imresize_torch(x, self.scale).clamp(0.0, 1.0)
 
 
-@register("bicubic_matlab", scales=(2, 3, 4), trainable=False,
-          paper="Keys 1981 cubic convolution (a=-0.5) as in MATLAB imresize")
 def bicubic_matlab(scale: int = 3) -> BicubicMatlab:
     """MATLAB-compatible bicubic for ``scale``; no parameters."""
     return BicubicMatlab(scale)

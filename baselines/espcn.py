@@ -9,8 +9,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.registry import register
-
 
 class ESPCN(nn.Module):
     """NCHW [0, 1] RGB -> NCHW s times the size, unclamped."""
@@ -29,7 +27,6 @@ class ESPCN(nn.Module):
         return self.shuffle(self.body(x))
 
 
-@register("espcn", scales=(2, 3, 4), paper="Shi et al., ESPCN, CVPR 2016")
 def espcn(scale: int = 3) -> ESPCN:
     """ESPCN for RGB at ``scale``."""
     return ESPCN(scale)

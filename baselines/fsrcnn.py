@@ -11,8 +11,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.registry import register
-
 
 class FSRCNN(nn.Module):
     """NCHW [0, 1] RGB -> NCHW s times the size, unclamped."""
@@ -33,7 +31,6 @@ class FSRCNN(nn.Module):
         return self.deconv(self.body(x))
 
 
-@register("fsrcnn", scales=(2, 3, 4), paper="Dong et al., FSRCNN, ECCV 2016")
 def fsrcnn(scale: int = 3) -> FSRCNN:
     """FSRCNN(56, 12, 4) for RGB at ``scale``."""
     return FSRCNN(scale)

@@ -12,7 +12,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.registry import register
 
 MIN_SIZE = 15  # smallest side ESA accepts: (15 - 3) // 2 + 1 = 7 = the max-pool window
 
@@ -97,7 +96,6 @@ class RFDN(nn.Module):
         return self.shuffle(self.upsampler(self.lr_conv(fused) + fea))
 
 
-@register("rfdn", scales=(2, 3, 4), min_size=MIN_SIZE, paper="Liu et al., RFDN, ECCVW 2020")
 def rfdn(scale: int = 3) -> RFDN:
     """RFDN (nf=50, 4 RFDB with ESA) for RGB at ``scale``."""
     return RFDN(scale)

@@ -14,17 +14,14 @@ the same output (the expand is applied to the zero-padded input, so the border i
 
 ``create_model("rt4ksr")`` returns the fused (deploy) form; ``create_model("rt4ksr", train_form=True)``
 returns the multi-branch training form. ``RT4KSR.reparameterize()`` converts in place. Loading a
-checkpoint saved in training form gives the fused model unless ``train_form=True`` is passed.
+checkpoint saved in training form gives the fused model unless ``train_form=True`` is passed
+(the checkpoint loader is ``models.loaders.rt4ksr_weights``).
 """
 from __future__ import annotations
-
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-from models.registry import ModelError, _merge_arch_kwargs, load_state_dict_strict, register
 
 BLUR_SIZE, BLUR_SIGMA = 5, 1.0
 MIN_SIZE = 4  # the blur's reflect padding (2 px) needs > 2 px; the unshuffle needs even sides
@@ -159,27 +156,6 @@ class RT4KSR(nn.Module):
         return self
 
 
-@register("rt4ksr", scales=(2, 3, 4), multiple=2, min_size=MIN_SIZE, train_kwargs={"train_form": True},
-          paper="Zamfir et al., Towards Real-Time 4K Image Super-Resolution (RT4KSR), CVPRW 2023")
 def rt4ksr(scale: int = 3, train_form: bool = False, **kwargs) -> RT4KSR:
     """RT4KSR; fused (deploy) form unless ``train_form=True`` (multi-branch, for training)."""
     return RT4KSR(scale=scale, train_form=train_form, **kwargs)
-
-
-def load_weights(checkpoint: dict, scale: int, path: Path, **kwargs) -> RT4KSR:
-    """Load a project checkpoint in either form; fuse unless the caller asked ``train_form=True``."""
-    want_train = bool(kwargs.pop("train_form", False))
-    kwargs = _merge_arch_kwargs(checkpoint, "rt4ksr", scale, kwargs, path)
-    saved_train = bool(kwargs.pop("train_form", False))
-    if want_train and not saved_train:
-        raise ModelError(f"{path}: checkpoint holds fused (deploy) weights; the training form "
-                         "cannot be recovered from them (drop train_form=True)")
-    try:
-        model = RT4KSR(scale=scale, train_form=saved_train, **kwargs)
-    except TypeError as exc:
-        raise ModelError(f"{path}: rt4ksr got a bad argument ({exc})") from None
-    load_state_dict_strict(model, checkpoint.get("state_dict", checkpoint), path)
-    return model if want_train else model.reparameterize()
-
-
-rt4ksr.load_weights = load_weights  # type: ignore[attr-defined]

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import torch
 
-import models  # noqa: F401  (registers every model)
 from core.errors import RtsrError
 from core.io import write_atomic
 from eval.errors import EvalError

@@ -1,4 +1,9 @@
-"""Models: the registry and the models themselves (Bicubic++ here, baselines in ``baselines/``)."""
+"""Models: the registry, Bicubic++, the built-in table (``models.zoo``) and the helpers that run a model.
+
+Importing any ``models`` module registers every built-in model (the zoo imports the networks
+from ``models/bicubic_pp.py`` and ``baselines/``); nothing here imports ``training`` or ``eval``.
+"""
+from models.padding import upscale  # noqa: F401
 from models.registry import (  # noqa: F401
     ModelError,
     ModelInfo,
@@ -7,7 +12,5 @@ from models.registry import (  # noqa: F401
     model_info,
     register,
 )
-from models.padding import upscale  # noqa: F401
 
-import models.bicubic_pp  # noqa: E402,F401  (registers bicubic_pp)
-import baselines  # noqa: E402,F401  (registers the baselines)
+import models.zoo  # noqa: E402,F401  (registers the built-in models)

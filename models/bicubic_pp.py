@@ -6,15 +6,13 @@ https://github.com/aselsan-research-imaging-team/bicubic-plusplus
 
 Input NCHW float in [0, 1], RGB (a project checkpoint) -> NCHW float, s times the size, no clamp.
 The stride-2 first layer halves the feature maps, so H and W must be even (``multiple=2``).
+Registered in ``models/zoo.py``; the released checkpoint loads through ``models.loaders``.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from torch import nn
 
-from models import official
-from models.registry import ModelError, _merge_arch_kwargs, load_state_dict_strict, register
+from models.registry import ModelError
 
 DOWNSAMPLE = ("stride", "s2d")
 ACTIVATIONS = ("lrelu", "relu")
@@ -64,32 +62,6 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
         raise ModelError(f"bicubic_pp: {name}={value!r} is not one of {', '.join(choices)}")
 
 
-@register("bicubic_pp", scales=(2, 3, 4), multiple=2, channel_order="rgb", trainable=True,
-          paper="Bilecen & Ayazoglu, Bicubic++, CVPRW 2023 (arXiv 2305.02126)")
 def bicubic_pp(scale: int = 3, **kwargs) -> BicubicPP:
     """Bicubic++; defaults are the paper's final x3 net (ch=32, m=2, R=1, strided, LeakyReLU 0.1, no bias)."""
     return BicubicPP(scale=scale, **kwargs)
-
-
-def load_weights(checkpoint: dict, scale: int, path: Path, **kwargs) -> BicubicPP:
-    """Build Bicubic++ from a project checkpoint ({"arch", "state_dict"}) or the authors' released state dict."""
-    if official.is_official(checkpoint):
-        state = official.to_project_state(checkpoint, path)
-        arch = official.arch_kwargs(state, path)
-        released_scale = arch.pop("scale")
-        if released_scale != scale:
-            raise ModelError(f"{path}: the released checkpoint is for scale {released_scale}, "
-                             f"not {scale}; use --scale {released_scale}")
-        kwargs = _merge_arch_kwargs({"arch": {"kwargs": arch}}, "bicubic_pp", scale, kwargs, path)
-    else:
-        kwargs = _merge_arch_kwargs(checkpoint, "bicubic_pp", scale, kwargs, path)
-        state = checkpoint.get("state_dict", checkpoint)
-    try:
-        model = BicubicPP(scale=scale, **kwargs)
-    except TypeError as exc:
-        raise ModelError(f"{path}: bicubic_pp got a bad argument ({exc})") from None
-    load_state_dict_strict(model, state, path)
-    return model
-
-
-bicubic_pp.load_weights = load_weights  # type: ignore[attr-defined]

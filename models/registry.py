@@ -2,8 +2,14 @@
 
 A model is a factory ``f(scale: int, **kwargs) -> nn.Module`` whose module maps an
 NCHW float tensor in [0, 1], RGB order, of size H x W to one of size sH x sW (unless its
-``ModelInfo.channel_order`` says otherwise). Registered names are plain identifiers;
-``"package.module:factory"`` or ``"path/to/file.py:factory"`` names a plug-in.
+``ModelInfo.channel_order`` says otherwise). Registered names are plain identifiers (the
+built-in ones are registered in ``models/zoo.py``); ``"package.module:factory"`` or
+``"path/to/file.py:factory"`` names a plug-in, whose metadata are attributes of its factory
+(``scales``, ``multiple``, ``min_size``, ``channel_order``, ``load_weights``).
+
+Checkpoints: ``load_checkpoint`` (``torch.load(weights_only=True)``), then the entry's
+``load_weights(checkpoint, scale=, path=, **kwargs)`` when it has one, else a strict load into
+the factory's model with the architecture kwargs recorded in the checkpoint's ``arch`` entry.
 """
 from __future__ import annotations
 
@@ -40,6 +46,7 @@ class ModelInfo:
     trainable: bool = True
     paper: str = ""
     train_kwargs: dict = field(default_factory=dict)  # factory kwargs the trainer adds (e.g. a training form)
+    load_weights: Callable[..., nn.Module] | None = field(default=None, repr=False)  # checkpoint adapter
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
@@ -47,6 +54,7 @@ _REGISTRY: dict[str, ModelInfo] = {}
 
 def register(
     name: str | None = None,
+    factory: Callable[..., nn.Module] | None = None,
     *,
     scales: tuple[int, ...] = SCALES,
     multiple: int = 1,
@@ -55,18 +63,25 @@ def register(
     paper: str = "",
     min_size: int = 1,
     train_kwargs: dict | None = None,
+    load_weights: Callable[..., nn.Module] | None = None,
 ):
-    """Decorator that registers a factory ``f(scale, **kwargs) -> nn.Module`` under ``name``."""
+    """Register a factory ``f(scale, **kwargs) -> nn.Module`` under ``name``; returns the factory.
 
-    def decorator(factory: Callable[..., nn.Module]):
-        key = name or factory.__name__
+    ``register(name, factory, ...)`` registers at once; ``@register(name, ...)`` is the decorator
+    form. ``load_weights(checkpoint, scale=, path=, **kwargs) -> nn.Module`` builds the model
+    from a loaded checkpoint when a strict state-dict load is not enough (released layouts,
+    re-parameterised forms).
+    """
+
+    def decorator(fn: Callable[..., nn.Module]):
+        key = name or fn.__name__
         if key in _REGISTRY:
             raise ModelError(f"model {key!r} is registered twice; pick another name")
-        _REGISTRY[key] = ModelInfo(key, factory, tuple(scales), multiple, min_size, channel_order,
-                                   trainable, paper, dict(train_kwargs or {}))
-        return factory
+        _REGISTRY[key] = ModelInfo(key, fn, tuple(scales), multiple, min_size, channel_order,
+                                   trainable, paper, dict(train_kwargs or {}), load_weights)
+        return fn
 
-    return decorator
+    return decorator if factory is None else decorator(factory)
 
 
 def list_models(pattern: str = "*") -> list[str]:
@@ -98,12 +113,11 @@ def create_model(name: str, scale: int = 3, weights: str | Path | None = None,
             f"{', '.join(map(str, info.scales))}"
         )
     checkpoint = load_checkpoint(weights) if weights is not None else None
-    loader = getattr(info.factory, "load_weights", None)
-    if checkpoint is not None and loader is not None:
-        model = loader(checkpoint, scale=scale, path=Path(weights), **kwargs)
+    if checkpoint is not None and info.load_weights is not None:
+        model = info.load_weights(checkpoint, scale=scale, path=Path(weights), **kwargs)
     else:
         if checkpoint is not None:
-            kwargs = _merge_arch_kwargs(checkpoint, info.name, scale, kwargs, weights)
+            kwargs = merge_arch_kwargs(checkpoint, info.name, scale, kwargs, weights)
         model = _build(info, scale, kwargs)
         if checkpoint is not None:
             load_state_dict_strict(model, checkpoint.get("state_dict", checkpoint), weights)
@@ -144,7 +158,7 @@ def load_checkpoint(path: str | Path) -> dict:
     return obj
 
 
-def _merge_arch_kwargs(checkpoint: dict, name: str, scale: int, kwargs: dict, path) -> dict:
+def merge_arch_kwargs(checkpoint: dict, name: str, scale: int, kwargs: dict, path) -> dict:
     """Take architecture kwargs from a project checkpoint's ``arch`` entry; reject conflicts."""
     arch = checkpoint.get("arch")
     if not isinstance(arch, dict):
@@ -196,6 +210,7 @@ def _plugin_info(spec: str) -> ModelInfo:
         multiple=int(getattr(factory, "multiple", 1)),
         min_size=int(getattr(factory, "min_size", 1)),
         channel_order=str(getattr(factory, "channel_order", "rgb")),
+        load_weights=getattr(factory, "load_weights", None),
     )
 
 

@@ -214,7 +214,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", type=int, required=True, help="channels per group after pruning (paper: 32)")
     args = parser.parse_args(argv)
     try:
-        import models  # noqa: F401  (registers every model)
         summary = prune_stage(config_from_args(args), args.target)
     except (RtsrError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -107,7 +107,6 @@ def main(argv: list[str] | None = None) -> int:
     add_train_args(parser)
     args = parser.parse_args(argv)
     try:
-        import models  # noqa: F401  (registers every model)
         summary = train(config_from_args(args))
     except (RtsrError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -6,7 +6,6 @@ import pytest
 import torch
 from PIL import Image
 
-import models  # noqa: F401  (registers the models)
 from datasets.registry import DatasetError
 from models.registry import create_model, load_checkpoint
 from training.train import main as train_main

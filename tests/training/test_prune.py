@@ -4,7 +4,6 @@ import copy
 import pytest
 import torch
 
-import models  # noqa: F401  (registers the models)
 from training.debias import without_biases
 from training.prune import (
     PruneError,
