@@ -28,9 +28,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, features
 
+from core.cli import cli_main
 from core.io import staging_dir
 from core.protocol import DEGRADATIONS, JPEG_QUALITY
-from datasets.imageio import ImageError, load_rgb, pixel_sha256, save_png
+from datasets.imageio import load_rgb, pixel_sha256, save_png
 from datasets.manifest import read_manifest, write_manifest
 from datasets.paths import gt_dir, hr_dir, lr_dir
 from datasets.registry import DatasetError, get_dataset
@@ -171,8 +172,9 @@ def _up_to_date(lr_out: Path, gt_out: Path, header: dict) -> bool:
     return True
 
 
-def main(argv: list[str] | None = None) -> int:
-    """CLI entry point; errors are printed as one line and give exit status 2."""
+@cli_main
+def main(argv: list[str] | None = None) -> None:
+    """CLI entry point (``core.cli``: a bad input is one line on stderr, exit status 2)."""
     parser = argparse.ArgumentParser(prog="python -m datasets.degrade",
                                      description="Make LR/GT pairs from HR sets (see module doc).")
     parser.add_argument("names", nargs="+", metavar="NAME")
@@ -183,18 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drop-alpha", action="store_true", help="discard alpha channels instead of failing")
     parser.add_argument("--force", action="store_true", help="regenerate even if up to date")
     args = parser.parse_args(argv)
-    try:
-        check_scale(args.scale)
-        for name in args.names:
-            get_dataset(name)
-        for name in args.names:
-            lr, gt = degrade_dataset(name, args.scale, args.degradation, args.quality,
-                                     args.drop_alpha, force=args.force)
-            print(f"{name}\t{lr}\t{gt}")
-    except (DatasetError, ImageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    check_scale(args.scale)
+    for name in args.names:
+        get_dataset(name)  # every name is checked before any work
+    for name in args.names:
+        lr, gt = degrade_dataset(name, args.scale, args.degradation, args.quality,
+                                 args.drop_alpha, force=args.force)
+        print(f"{name}\t{lr}\t{gt}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from core.cli import cli_main
 from core.hashing import file_sha256
 from core.io import staging_dir
 from core.paths import data_root
@@ -177,8 +178,9 @@ def _optional_path(text: str) -> Path | None:
     return Path(text) if text.strip() else None
 
 
-def main(argv: list[str] | None = None) -> int:
-    """CLI entry point; errors are printed as one line and give exit status 2."""
+@cli_main
+def main(argv: list[str] | None = None) -> None:
+    """CLI entry point (``core.cli``: a bad input is one line on stderr, exit status 2)."""
     parser = argparse.ArgumentParser(
         prog="python -m datasets.fetch", description="Fetch and verify HR datasets into data/hr/.")
     parser.add_argument("names", nargs="+", metavar="NAME",
@@ -189,14 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drop-alpha", action="store_true", help="discard alpha channels (folder sets)")
     parser.add_argument("--force", action="store_true", help="redo even if data/hr/<name> is complete")
     args = parser.parse_args(argv)
-    try:
-        for name, path in fetch(args.names, args.mirror, drop_alpha=args.drop_alpha,
-                                force=args.force).items():
-            print(f"{name}\t{path}")
-    except (DatasetError, ImageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    for name, path in fetch(args.names, args.mirror, drop_alpha=args.drop_alpha,
+                            force=args.force).items():
+        print(f"{name}\t{path}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from core.errors import RtsrError
+from core.cli import cli_main
 from core.io import write_atomic
 from eval.errors import EvalError
 from eval.provenance import device_info, git_commit, versions
@@ -182,22 +182,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and write JSON + Markdown; one-line errors, exit status 2."""
+@cli_main
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and write JSON + Markdown (``core.cli``: bad input -> one line, exit 2)."""
     args = build_parser().parse_args(argv)
     variants = [v for v in args.variants.split(",") if v]
     bad = [v for v in variants if v not in VARIANTS]
-    try:
-        if bad:
-            raise EvalError(f"unknown variant {bad[0]!r}; choose from {', '.join(VARIANTS)}")
-        if args.device == "cuda":
-            require_cuda()
-        names = sorted({n for pattern in args.models for n in list_models(pattern)})
-        if not names:
-            raise EvalError(f"no registered model matches {args.models}")
-    except RtsrError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if bad:
+        raise EvalError(f"unknown variant {bad[0]!r}; choose from {', '.join(VARIANTS)}")
+    if args.device == "cuda":
+        require_cuda()
+    names = sorted({n for pattern in args.models for n in list_models(pattern)})
+    if not names:
+        raise EvalError(f"no registered model matches {args.models}")
     if args.device == "cuda":
         torch.backends.cudnn.benchmark = True
     rows = benchmark(names, args.scale, args.device, args.warmup, args.passes, variants)
@@ -209,7 +206,6 @@ def main(argv: list[str] | None = None) -> int:
     write_atomic(args.out_dir / f"{stem}.json", json.dumps(report, indent=2, allow_nan=False) + "\n")
     write_atomic(args.out_dir / f"{stem}.md", markdown(report))
     print(f"wrote {args.out_dir / stem}.json and .md", file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":

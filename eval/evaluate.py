@@ -35,7 +35,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from core.errors import RtsrError
+from core.cli import cli_main
 from core.io import write_atomic
 from core.protocol import DEGRADATIONS
 from core.quantize import OUTPUT_ROUNDING, to_uint8_rgb
@@ -284,20 +284,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """CLI entry point; one-line errors on stderr with exit status 2, no JSON on failure."""
+@cli_main
+def main(argv: list[str] | None = None) -> None:
+    """CLI entry point (``core.cli``: a bad input is one line on stderr, exit 2, no JSON written)."""
     args = build_parser().parse_args(argv)
     console = Console(stderr=True)
-    try:
-        result = evaluate(args, console)
-    except RtsrError as exc:
-        print(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
-        return 2
+    result = evaluate(args, console)
     Console().print(summary_table(result))
     if args.json is not None:
         write_atomic(args.json, json.dumps(result, indent=2, allow_nan=False) + "\n")
         console.print(f"result -> {args.json}")
-    return 0
 
 
 if __name__ == "__main__":

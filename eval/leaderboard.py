@@ -5,7 +5,8 @@ Reads ``<data root>/results/*.json`` (``--results``), prints one rich table per 
 ``psnr_vs_runtime.png`` and ``crops.png`` (``--out``).
 Each JSON row has exactly the keys in ``ROW_KEYS``. ``score`` follows ``eval.score.score`` with
 P_bic = the RGB PSNR of the ``bicubic`` result of the same dataset/scale/degradation; it is null
-when that row or the runtime is missing. Exit status: 0 written, 1 unusable or missing results.
+when that row or the runtime is missing. Exit status (``core.cli``): 0 written, 2 unusable or
+missing results (one line on stderr, nothing written).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from core.cli import cli_main
 from core.io import write_atomic
 from core.paths import REPO_ROOT, data_root
 from core.protocol import GPU_PROTOCOL, LR_720P
@@ -258,24 +260,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status."""
+@cli_main
+def main(argv: list[str] | None = None) -> None:
+    """Entry point; a ``ResultError`` becomes one line on stderr and exit status 2 (``core.cli``)."""
     args = parse_args(argv)
     console = Console()
     if not console.is_terminal:  # logs and CI: do not squeeze the tables into 80 columns
         console = Console(width=max(console.width, 120))
     results_dir = args.results or default_results_dir()
     out_dir = args.out or default_out_dir()
-    try:
-        results, dropped = select(load_results(results_dir), args.scale, args.degradation,
-                                  args.dataset)
-        if not results:
-            raise ResultError(f"none of the {len(dropped)} result files in {results_dir} match "
-                              "--scale/--degradation/--dataset")
-        rows, notes = build(results)
-    except ResultError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        return 1
+    results, dropped = select(load_results(results_dir), args.scale, args.degradation, args.dataset)
+    if not results:
+        raise ResultError(f"none of the {len(dropped)} result files in {results_dir} match "
+                          "--scale/--degradation/--dataset")
+    rows, notes = build(results)
     if dropped:
         notes.append(f"ignored {len(dropped)} result file(s) outside the selection: "
                      + ", ".join(r.path.name for r in dropped))
@@ -296,7 +294,6 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"[yellow]note:[/yellow] {msg}", soft_wrap=True)
     console.print(f"wrote {out_dir}/leaderboard.md, .csv, .json"
                   + ("" if args.no_figures else ", psnr_vs_runtime.png, crops.png"))
-    return 0
 
 
 if __name__ == "__main__":

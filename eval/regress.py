@@ -8,7 +8,8 @@ A regression is, per (dataset, scale, degradation, model label) in the reference
 The runtime check is *refused* (not passed, not failed) when the current runtime was measured on
 another protocol/device than the reference's, or is missing; PSNR is still checked. Refused checks
 are printed; ``--require-runtime`` turns them into failures.
-Exit status: 0 no regression, 1 regression(s), 2 cannot compare (no/corrupt results or reference).
+Exit status (``core.cli``): 0 no regression, 1 regression(s), 2 cannot compare (no/corrupt
+results or reference: one line on stderr).
 ``--update`` rewrites the reference from the current results on purpose (exit 0).
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from core.cli import EXIT_BAD_INPUT, EXIT_FAILURE, cli_main
 from core.io import write_atomic
 from core.paths import REPO_ROOT
 from eval.resultfiles import Result, ResultError, default_results_dir, group_results, load_results
@@ -30,7 +32,7 @@ SCHEMA = "rtsr-bench-reference/1"
 ENTRY_KEYS = ("dataset", "scale", "degradation", "model", "psnr_rgb", "psnr_y", "runtime_ms",
               "runtime_ratio_to_bicubic", "runtime_protocol", "runtime_device")
 EPS = 1e-9  # float slack so that a change of exactly the tolerance passes
-EXIT_OK, EXIT_REGRESSION, EXIT_UNUSABLE = 0, 1, 2
+EXIT_OK, EXIT_REGRESSION, EXIT_UNUSABLE = 0, EXIT_FAILURE, EXIT_BAD_INPUT
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (see the module docstring)."""
     args = parse_args(argv)
@@ -192,16 +195,12 @@ def main(argv: list[str] | None = None) -> int:
     if not console.is_terminal:  # CI logs: do not squeeze the tables into 80 columns
         console = Console(width=max(console.width, 160))
     reference_path = args.reference or default_reference()
-    try:
-        current = entries_from_results(load_results(args.results or default_results_dir()))
-        if args.update:
-            write_atomic(reference_path, reference_text(current))
-            console.print(f"wrote {reference_path} with {len(current)} entries")
-            return EXIT_OK
-        reference = load_reference(reference_path)
-    except ResultError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        return EXIT_UNUSABLE
+    current = entries_from_results(load_results(args.results or default_results_dir()))
+    if args.update:
+        write_atomic(reference_path, reference_text(current))
+        console.print(f"wrote {reference_path} with {len(current)} entries")
+        return EXIT_OK
+    reference = load_reference(reference_path)
     regressions, refused, notes = compare(reference, current, args.psnr_tol, args.runtime_tol)
     if refused:
         console.print(findings_table("Runtime checks refused (measured on another device or "

@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from core.cli import cli_main
 from core.errors import RtsrError
 from core.hashing import file_sha256
 from core.io import write_atomic
@@ -204,7 +205,8 @@ def prune_stage(cfg: TrainConfig, target: int) -> dict:
     return train(replace(cfg, init=str(pruned_path)))
 
 
-def main(argv: list[str] | None = None) -> int:
+@cli_main
+def main(argv: list[str] | None = None) -> None:
     """CLI: ``python -m training.prune --init S1/best.pt --target 32 --out DIR [train flags]``."""
     from training.train import add_train_args, config_from_args
 
@@ -213,14 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     add_train_args(parser)
     parser.add_argument("--target", type=int, required=True, help="channels per group after pruning (paper: 32)")
     args = parser.parse_args(argv)
-    try:
-        summary = prune_stage(config_from_args(args), args.target)
-    except (RtsrError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    summary = prune_stage(config_from_args(args), args.target)
     print(f"{summary['model']}: pruned to {summary['arch']['kwargs'].get('channels')} channels, best val "
           f"PSNR {summary['best_val_psnr_rgb']:.3f} dB, {summary['params']} params")
-    return 0
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import sys
 
 import yaml
 
+from core.cli import cli_main
 from core.errors import RtsrError
 from training.loop import TrainConfig, train
 
@@ -101,19 +102,15 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(**values)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status (2 with a one-line message on bad input)."""
+@cli_main
+def main(argv: list[str] | None = None) -> None:
+    """Entry point (``core.cli``: a bad input is one line on stderr, exit status 2)."""
     parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__.split("\n")[0])
     add_train_args(parser)
     args = parser.parse_args(argv)
-    try:
-        summary = train(config_from_args(args))
-    except (RtsrError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    summary = train(config_from_args(args))
     print(f"{summary['model']}: best val PSNR {summary['best_val_psnr_rgb']:.3f} dB (epoch "
           f"{summary['best_epoch']}), {summary['params']} params, {summary['train_seconds']:.0f} s")
-    return 0
 
 
 if __name__ == "__main__":

@@ -11,14 +11,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from core.cli import cli_main
 from core.paths import DEFAULT_MIRROR
 from datasets.imageio import load_rgb, pixel_sha256
 
 FOLDERS = {"set5": "Set5/HR", "set14": "Set14/HR", "urban100": "Urban100/HR", "t91": "T91", "bsd200": "BSD200"}
 
 
-def main(mirror: Path) -> None:
-    """Write both checksum files for every dataset listed in ``mirror/MANIFEST.tsv``."""
+@cli_main
+def main(argv: list[str] | None = None) -> None:
+    """Write both checksum files for every dataset listed in ``MIRROR/MANIFEST.tsv``."""
+    mirror = Path(argv[0]) if argv else DEFAULT_MIRROR
     rows = [line.split("\t") for line in (mirror / "MANIFEST.tsv").read_text().splitlines()[1:]]
     out = Path(__file__).resolve().parent
     for name, folder in FOLDERS.items():
@@ -33,4 +36,4 @@ def main(mirror: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_MIRROR)
+    sys.exit(main(sys.argv[1:]))

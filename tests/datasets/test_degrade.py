@@ -114,7 +114,7 @@ def test_cli_errors_are_one_line(capsys):
 
 
 def test_image_smaller_than_scale_leaves_nothing(tmp_path):
-    folder = tmp_path / "small"
+    folder = tmp_path / "smaller_than_scale"  # a unique name: data/lr/<deg>_x3/folder-<name> is per session
     folder.mkdir()
     Image.fromarray(np.full((16, 16, 3), 9, np.uint8)).save(folder / "ok.png")
     Image.fromarray(np.full((2, 5, 3), 9, np.uint8)).save(folder / "tiny.png")
