@@ -47,6 +47,7 @@ from datasets.registry import get_dataset
 from eval.color import BT601, NTIRE23_COMPAT, Y_ROUNDING, rgb_to_y, round_half_away
 from eval.errors import EvalError
 from eval.metrics import PSNR_CAP_DB, psnr, psnr_rgb, shave, ssim_planes, y_pair
+from eval.options import RUNTIMES, EvalOptions
 from eval.provenance import provenance
 from eval.runtime import input_shape, measure_runtime, require_cuda
 from models.registry import ModelError, create_model
@@ -148,24 +149,25 @@ def classic_y_metrics(model, name: str, gt: np.ndarray, mode: str, scale: int,
     return {"psnr_rgb": None, "psnr_y": psnr(a, b), "ssim_y": ssim_planes(a, b)}, sr
 
 
-def evaluate_images(model, pairs: list[Pair], args, device: str, console: Console) -> list[dict]:
+def evaluate_images(model, pairs: list[Pair], opts: EvalOptions, device: str,
+                    console: Console) -> list[dict]:
     """Per-image metrics for every pair (saving SR PNGs when asked), with a progress bar."""
-    modes = source_modes(args.dataset) if args.classic_y else None
+    modes = source_modes(opts.dataset) if opts.classic_y else None
     rows = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(f"{args.label} on {args.dataset} x{args.scale}", total=len(pairs))
+        task = bar.add_task(f"{opts.display_label} on {opts.dataset} x{opts.scale}", total=len(pairs))
         for pair in pairs:
             lr, gt = load_rgb(pair.lr), load_rgb(pair.gt)
-            check_sizes(pair.name, lr, gt, args.scale)
+            check_sizes(pair.name, lr, gt, opts.scale)
             if modes is not None:
                 metrics, sr = classic_y_metrics(model, pair.name, gt, modes.get(pair.name, "RGB"),
-                                                args.scale, device)
+                                                opts.scale, device)
             else:
-                sr = run_image(model, pair.name, lr, args.scale, device)
-                metrics = image_metrics(sr, gt, args.scale, args.ntire23_compat)
-            if args.save_sr is not None:
-                save_png(Path(args.save_sr) / f"{pair.name}.png", sr)
+                sr = run_image(model, pair.name, lr, opts.scale, device)
+                metrics = image_metrics(sr, gt, opts.scale, opts.ntire23_compat)
+            if opts.save_sr is not None:
+                save_png(Path(opts.save_sr) / f"{pair.name}.png", sr)
             rows.append({"name": pair.name, **metrics})
             bar.advance(task)
     return rows
@@ -197,55 +199,54 @@ def mean_of(rows: list[dict], key: str) -> float | None:
     return None if any(v is None for v in values) else float(np.mean(values))
 
 
-def conventions(args) -> dict:
+def conventions(opts: EvalOptions) -> dict:
     """The named numeric choices this result used."""
-    return {"y": NTIRE23_COMPAT.name if args.ntire23_compat else BT601.name, "y_rounding": Y_ROUNDING,
+    return {"y": NTIRE23_COMPAT.name if opts.ntire23_compat else BT601.name, "y_rounding": Y_ROUNDING,
             "gray_gt": "gray value (three equal channels); SR side full-range luma",
-            "classic_y": bool(args.classic_y), "shave": args.scale, "output_rounding": OUTPUT_ROUNDING,
+            "classic_y": bool(opts.classic_y), "shave": opts.scale, "output_rounding": OUTPUT_ROUNDING,
             "psnr_cap_db": PSNR_CAP_DB, "ssim": "skimage gaussian sigma=1.5 11x11, population cov"}
 
 
-def check_args(args) -> None:
+def check_options(opts: EvalOptions) -> None:
     """Reject inconsistent options before any work."""
-    if args.degradation not in DEGRADATIONS:
-        raise EvalError(f"unknown degradation {args.degradation!r}; use one of {', '.join(DEGRADATIONS)}")
-    if args.classic_y and args.degradation != "classic":
+    if opts.degradation not in DEGRADATIONS:
+        raise EvalError(f"unknown degradation {opts.degradation!r}; use one of {', '.join(DEGRADATIONS)}")
+    if opts.classic_y and opts.degradation != "classic":
         raise EvalError("--classic-y reproduces the classic tables and needs --degradation classic")
-    if args.classic_y and args.ntire23_compat:
+    if opts.classic_y and opts.ntire23_compat:
         raise EvalError("--classic-y and --ntire23-compat are different Y conventions; pick one")
-    if args.runtime == "gpu":
+    if opts.runtime == "gpu":
         require_cuda()
-    get_dataset(args.dataset)  # unknown dataset fails before the model is built
+    get_dataset(opts.dataset)  # unknown dataset fails before the model is built
 
 
-def evaluate(args, console: Console | None = None) -> dict:
-    """Run the whole evaluation described by parsed ``args``; returns the result dict (writes nothing)."""
+def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
+    """Run the whole evaluation described by ``opts``; returns the result dict (writes only ``save_sr``)."""
     from datasets.degrade import degrade_dataset
     from models.cost import count_flops, count_params
 
     console = console or Console(stderr=True)
-    check_args(args)
-    args.label = args.label or args.model
-    model = create_model(args.model, scale=args.scale, weights=args.weights)
-    lr_folder, gt_folder = degrade_dataset(args.dataset, args.scale, args.degradation, progress=False)
+    check_options(opts)
+    model = create_model(opts.model, scale=opts.scale, weights=opts.weights)
+    lr_folder, gt_folder = degrade_dataset(opts.dataset, opts.scale, opts.degradation, progress=False)
     pairs = list_pairs(lr_folder, gt_folder)
-    device = "cuda" if args.runtime == "gpu" else "cpu"
-    rows = evaluate_images(model.to(device), pairs, args, device, console)
+    device = "cuda" if opts.runtime == "gpu" else "cpu"
+    rows = evaluate_images(model.to(device), pairs, opts, device, console)
     result = {
-        "model": args.model, "label": args.label,
-        "weights": str(args.weights) if args.weights is not None else None,
-        "dataset": args.dataset, "scale": args.scale, "degradation": args.degradation,
+        "model": opts.model, "label": opts.display_label,
+        "weights": str(opts.weights) if opts.weights is not None else None,
+        "dataset": opts.dataset, "scale": opts.scale, "degradation": opts.degradation,
         "psnr_rgb": mean_of(rows, "psnr_rgb"), "psnr_y": mean_of(rows, "psnr_y"),
         "ssim_y": mean_of(rows, "ssim_y"), "per_image": rows, "runtime": None, "fp16_check": None,
         "params": count_params(model),
-        "flops": count_flops(model.cpu(), args.scale, tuple(input_shape(args.scale)[2:])),
-        "conventions": conventions(args),
+        "flops": count_flops(model.cpu(), opts.scale, tuple(input_shape(opts.scale)[2:])),
+        "conventions": conventions(opts),
     }
-    if args.runtime != "off":
-        result["runtime"] = measure_runtime(model, args.scale, "cuda" if device == "cuda" else "cpu",
-                                            warmup=args.warmup, passes=args.passes)
-    if args.runtime == "gpu" and result["psnr_rgb"] is not None:
-        result["fp16_check"] = fp16_check(model, pairs, args.scale, result["psnr_rgb"])
+    if opts.runtime != "off":
+        result["runtime"] = measure_runtime(model, opts.scale, "cuda" if device == "cuda" else "cpu",
+                                            warmup=opts.warmup, passes=opts.passes)
+    if opts.runtime == "gpu" and result["psnr_rgb"] is not None:
+        result["fp16_check"] = fp16_check(model, pairs, opts.scale, result["psnr_rgb"])
     result["provenance"] = provenance(Path(lr_folder) / "manifest.json", device)
     return result
 
@@ -264,24 +265,39 @@ def summary_table(result: dict) -> Table:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The CLI's argument parser."""
-    p = argparse.ArgumentParser(prog="python -m eval.evaluate", description=__doc__.splitlines()[0])
+    """The CLI's argument parser; an absent option is left out, so ``EvalOptions``' defaults apply."""
+    p = argparse.ArgumentParser(prog="python -m eval.evaluate", description=__doc__.splitlines()[0],
+                                argument_default=argparse.SUPPRESS)
     p.add_argument("--model", required=True, help="registered name or module:factory / file.py:factory")
-    p.add_argument("--weights", type=Path, default=None, help="checkpoint (project or released Bicubic++)")
-    p.add_argument("--label", default=None, help="display name (default: the model name)")
+    p.add_argument("--weights", type=Path, help="checkpoint (project or released Bicubic++)")
+    p.add_argument("--label", help="display name (default: the model name)")
     p.add_argument("--dataset", required=True, help="registered dataset or folder:<path>")
     p.add_argument("--scale", type=int, required=True)
-    p.add_argument("--degradation", default="ntire23", choices=DEGRADATIONS)
-    p.add_argument("--runtime", default="off", choices=("gpu", "cpu", "off"))
-    p.add_argument("--passes", type=int, default=None, help="timed passes (default 244 gpu / 5 cpu)")
-    p.add_argument("--warmup", type=int, default=None, help="warm-up passes (default 50 gpu / 1 cpu)")
+    p.add_argument("--degradation", choices=DEGRADATIONS)
+    p.add_argument("--runtime", choices=RUNTIMES)
+    p.add_argument("--passes", type=int, help="timed passes (default 244 gpu / 5 cpu)")
+    p.add_argument("--warmup", type=int, help="warm-up passes (default 50 gpu / 1 cpu)")
     p.add_argument("--json", type=Path, default=None, help="write the result JSON here (atomically)")
-    p.add_argument("--save-sr", type=Path, default=None, help="write SR PNGs into this folder")
+    p.add_argument("--save-sr", type=Path, help="write SR PNGs into this folder")
     p.add_argument("--ntire23-compat", action="store_true",
                    help="Y with the challenge code's swapped R/B weights (off by default)")
     p.add_argument("--classic-y", action="store_true",
                    help="Y-only classic protocol of the published tables (needs --degradation classic)")
+    for action in p._actions:  # state each option's default, taken from EvalOptions
+        field = EvalOptions.model_fields.get(action.dest)
+        if field is not None and not field.is_required() and field.default not in (None, False):
+            action.help = f"{action.help or ''} (default: {field.default})".lstrip()
     return p
+
+
+def options_from_args(args: argparse.Namespace) -> EvalOptions:
+    """The ``EvalOptions`` of parsed command-line arguments (``--json`` is the CLI's own)."""
+    return EvalOptions(**{k: v for k, v in vars(args).items() if k in EvalOptions.model_fields})
+
+
+def write_result(result: dict, path: Path) -> None:
+    """Write a result dict as JSON atomically (NaN refused)."""
+    write_atomic(path, json.dumps(result, indent=2, allow_nan=False) + "\n")
 
 
 @cli_main
@@ -289,10 +305,10 @@ def main(argv: list[str] | None = None) -> None:
     """CLI entry point (``core.cli``: a bad input is one line on stderr, exit 2, no JSON written)."""
     args = build_parser().parse_args(argv)
     console = Console(stderr=True)
-    result = evaluate(args, console)
+    result = evaluate(options_from_args(args), console)
     Console().print(summary_table(result))
     if args.json is not None:
-        write_atomic(args.json, json.dumps(result, indent=2, allow_nan=False) + "\n")
+        write_result(result, args.json)
         console.print(f"result -> {args.json}")
 
 

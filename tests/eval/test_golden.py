@@ -8,13 +8,13 @@ Set14 x3 is 27.54 on these files (the published 27.55 is 0.011 higher; PROTOCOL.
 """
 import pytest
 
-from eval.evaluate import build_parser, evaluate
+from eval.evaluate import evaluate
+from eval.options import EvalOptions
 
 
-def run(dataset, scale, *extra):
-    args = build_parser().parse_args(["--model", "bicubic_matlab", "--dataset", dataset, "--scale",
-                                      str(scale), "--degradation", "classic", *extra])
-    return evaluate(args)
+def run(dataset, scale, **options):
+    return evaluate(EvalOptions(model="bicubic_matlab", dataset=dataset, scale=scale,
+                                degradation="classic", **options))
 
 
 @pytest.mark.mirror
@@ -23,7 +23,7 @@ def run(dataset, scale, *extra):
 ])
 def test_set5_classic_y_matches_published(fetched, dataset, scale, psnr, ssim):
     fetched(dataset)
-    result = run(dataset, scale, "--classic-y")
+    result = run(dataset, scale, classic_y=True)
     assert result["psnr_rgb"] is None and len(result["per_image"]) == 5
     assert result["psnr_y"] == pytest.approx(psnr, abs=0.01)
     assert result["ssim_y"] == pytest.approx(ssim, abs=0.001)
@@ -32,7 +32,7 @@ def test_set5_classic_y_matches_published(fetched, dataset, scale, psnr, ssim):
 @pytest.mark.mirror
 def test_set14_x3_classic_y(fetched):
     fetched("set14")
-    result = run("set14", 3, "--classic-y")
+    result = run("set14", 3, classic_y=True)
     assert result["psnr_y"] == pytest.approx(27.54, abs=0.01)  # published 27.55; see module doc
     assert result["ssim_y"] == pytest.approx(0.7742, abs=0.001)
 
@@ -49,7 +49,7 @@ def test_rgb_classic_path_set5_x3_is_within_0_01(fetched):
 @pytest.mark.mirror
 def test_urban100_x3_classic_y(fetched):
     fetched("urban100")
-    result = run("urban100", 3, "--classic-y")
+    result = run("urban100", 3, classic_y=True)
     assert len(result["per_image"]) == 100
     assert result["psnr_y"] == pytest.approx(24.46, abs=0.01)
     assert result["ssim_y"] == pytest.approx(0.7349, abs=0.001)

@@ -1,0 +1,40 @@
+"""``EvalOptions``: the typed options of one evaluation (``eval.evaluate.evaluate`` takes them).
+
+Field names are the CLI's option names (``--save-sr`` -> ``save_sr``); defaults live here only
+(the CLI leaves an absent option out and these apply). Cross-field rules (``classic_y`` needs the
+classic degradation, ...) are checked by ``eval.evaluate.check_options`` before any work.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from core.protocol import DEGRADATIONS
+
+RUNTIMES = ("gpu", "cpu", "off")
+
+
+class EvalOptions(BaseModel):
+    """One model on one LR/GT set: what to load, how to time it, which Y convention, where SR PNGs go."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model: str  # registered name, or plug-in ``package.module:factory`` / ``path/file.py:factory``
+    dataset: str  # registered dataset or ``folder:<path>``
+    scale: int
+    weights: Path | None = None  # checkpoint (project or the released Bicubic++ one)
+    label: str | None = None  # display name in results and tables; None: the model name
+    degradation: str = DEGRADATIONS[0]
+    runtime: Literal["gpu", "cpu", "off"] = "off"  # gpu: the challenge protocol; cpu: labelled FP32
+    passes: int | None = None  # timed passes; None: the protocol's (244 gpu / 5 cpu)
+    warmup: int | None = None  # warm-up passes; None: the protocol's (50 gpu / 1 cpu)
+    save_sr: Path | None = None  # write each SR output as <save_sr>/<stem>.png
+    ntire23_compat: bool = False  # the challenge code's Y (R and B weights swapped)
+    classic_y: bool = False  # Y-only classic protocol of the published tables
+
+    @property
+    def display_label(self) -> str:
+        """The label results and tables show: ``label``, else the model name."""
+        return self.label or self.model
