@@ -13,77 +13,28 @@ A run whose ``out/last.pt`` exists resumes from it (model, optimizer, AMP scaler
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from core.errors import RtsrError
-from core.hashing import file_sha256
-from core.io import atomic_path, write_atomic
-from core.quantize import to_uint8_rgb
-from datasets.patches import check_patch_fits, load_pairs, random_patch_batch, to_chw_tensor
-from eval.metrics import psnr_rgb
-from training.debias import without_biases
-from models.padding import upscale
-from models.registry import create_model, load_checkpoint, model_info
+from datasets.patches import check_patch_fits, random_patch_batch
+from training.checkpoints import (
+    best_state,
+    build_model,
+    last_state,
+    restore,
+    resume_state,
+    save_checkpoint,
+)
+from training.config import LOSSES, TrainConfig, TrainError, check_config
+from training.data import load_split, load_validation
+from training.logs import progress_bar, write_summary, write_tables
 from training.schedule import lr_at
-
-LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
-# Settings that do not change the result: a run may resume with different values of these.
-NON_SEMANTIC = ("out", "device", "progress", "threads")
-
-
-class TrainError(RtsrError):
-    """Training cannot start or continue; the one-line message says why and what to do."""
-
-
-@dataclass
-class TrainConfig:
-    """One training run (one stage). Patch sizes in LR pixels; lr in Adam units; images RGB uint8."""
-
-    model: str
-    out: str
-    scale: int = 3
-    model_kwargs: dict = field(default_factory=dict)
-    train_sets: list = field(default_factory=lambda: ["demo_train"])
-    val_sets: list = field(default_factory=lambda: ["demo_valid"])
-    degradation: str = "ntire23"
-    quality: int = 90
-    epochs: int = 10
-    pairs_per_epoch: int = 800
-    batch: int = 16
-    lr_patch: int = 108
-    lr: float = 5e-4
-    beta1: float = 0.99
-    beta2: float = 0.999
-    schedule: str = "paper"
-    loss: str = "mse"
-    val_every: int = 1
-    val_crop: int = 0  # centre-crop validation LR images to at most this many px per side (0: whole)
-    augment: bool = True
-    seed: int = 0
-    init: str | None = None  # start from this checkpoint's weights (stages 2 and 3)
-    drop_bias: bool = False  # remove every bias of the init model first (stage 3)
-    device: str = "auto"
-    threads: int = 0  # torch CPU threads (0: torch's default)
-    progress: bool = True
-
-    def identity(self) -> dict:
-        """The settings that determine the result (what a resumed run must share)."""
-        ident = {k: v for k, v in asdict(self).items() if k not in NON_SEMANTIC}
-        if self.init and Path(self.init).is_file():
-            ident["init_sha256"] = file_sha256(self.init)
-        return ident
+from training.validation import validate
 
 
 def resolve_device(name: str) -> torch.device:
@@ -95,137 +46,43 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def check_config(cfg: TrainConfig) -> None:
-    """One-line TrainError for settings that cannot work."""
-    if cfg.loss not in LOSSES:
-        raise TrainError(f"loss {cfg.loss!r} unknown; choose one of {', '.join(LOSSES)}")
-    for key in ("epochs", "pairs_per_epoch", "batch", "lr_patch", "val_every"):
-        if int(getattr(cfg, key)) < 1:
-            raise TrainError(f"{key}={getattr(cfg, key)} must be >= 1")
-    if not (cfg.lr > 0 and 0 <= cfg.beta1 < 1 and 0 <= cfg.beta2 < 1):
-        raise TrainError(f"lr={cfg.lr}, betas=({cfg.beta1}, {cfg.beta2}): need lr > 0 and 0 <= beta < 1")
-    if cfg.drop_bias and not cfg.init:
-        raise TrainError("drop_bias needs init (the checkpoint whose biases are removed)")
-    if not model_info(cfg.model).trainable:
-        raise TrainError(f"model {cfg.model!r} is not trainable (it has no learned weights)")
+def check_patch_multiple(cfg: TrainConfig, model: nn.Module) -> None:
+    """TrainError unless the LR patch side is a multiple of the model's input multiple."""
+    multiple = model.rtsr_info.multiple
+    if cfg.lr_patch % multiple:
+        raise TrainError(f"lr_patch={cfg.lr_patch} must be a multiple of {multiple} for {cfg.model}")
 
 
-def build_model(cfg: TrainConfig) -> tuple[nn.Module, dict]:
-    """The model to train (fresh, seeded; or from ``init``, optionally without biases) and its arch dict."""
-    torch.manual_seed(cfg.seed)
-    kwargs = {**model_info(cfg.model).train_kwargs, **cfg.model_kwargs}  # e.g. RT4KSR's multi-branch form
-    if cfg.init:
-        ckpt = load_checkpoint(cfg.init)
-        arch = ckpt.get("arch") or {}
-        kwargs = {**(arch.get("kwargs") or {}), **kwargs}
-        if cfg.drop_bias:
-            base = create_model(cfg.model, cfg.scale, weights=cfg.init, **cfg.model_kwargs)
-            model, kwargs = without_biases(cfg.model, cfg.scale, kwargs, base.state_dict())
-        else:
-            model = create_model(cfg.model, cfg.scale, weights=cfg.init, **cfg.model_kwargs)
-    else:
-        model = create_model(cfg.model, cfg.scale, **kwargs)
-    return model, {"name": cfg.model, "scale": cfg.scale, "kwargs": kwargs}
+def optimizer_for(model: nn.Module, cfg: TrainConfig, cuda: bool):
+    """(model on its device layout, Adam with the config's betas, AMP grad scaler enabled on CUDA)."""
+    if cuda:
+        model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    return model, opt, torch.amp.GradScaler("cuda", enabled=cuda)
 
 
-def load_split(names: list, cfg: TrainConfig, device: torch.device):
-    """(lr uint8 CHW tensors, hr uint8 CHW tensors, names) of datasets ``names`` on ``device``."""
-    pairs = load_pairs(list(names), cfg.scale, cfg.degradation, cfg.quality)
-    lrs = [to_chw_tensor(lr, device) for lr, _ in pairs]
-    hrs = [to_chw_tensor(hr, device) for _, hr in pairs]
-    return lrs, hrs, [getattr(p, "name", f"image #{i}") for i, p in enumerate(pairs)]
-
-
-def centre_crop_pair(lr: torch.Tensor, hr: torch.Tensor, size: int, scale: int):
-    """Centre crop of an LR CHW tensor to at most ``size`` px per side, and the aligned HR crop."""
-    h, w = lr.shape[-2:]
-    ch, cw = min(h, size), min(w, size)
-    top, left = (h - ch) // 2, (w - cw) // 2
-    return (lr[:, top:top + ch, left:left + cw],
-            hr[:, top * scale:(top + ch) * scale, left * scale:(left + cw) * scale])
-
-
-def load_validation(cfg: TrainConfig, device: torch.device) -> list:
-    """Validation items: (lr float 1x3xhxw in [0, 1] on device, gt uint8 HxWx3 RGB numpy)."""
-    lrs, hrs, _ = load_split(cfg.val_sets, cfg, device)
-    items = []
-    for lr, hr in zip(lrs, hrs):
-        if cfg.val_crop:
-            lr, hr = centre_crop_pair(lr, hr, cfg.val_crop, cfg.scale)
-        items.append((lr[None].float().div(255), hr.permute(1, 2, 0).cpu().numpy()))
-    return items
-
-
-@torch.no_grad()
-def validate(model: nn.Module, items: list, scale: int) -> float:
-    """Mean challenge RGB PSNR (dB) of ``model`` on validation ``items`` (outputs clamped, rounded to uint8)."""
-    was_training = model.training
-    model.eval()
-    scores = []
-    for lr, gt in items:
-        scores.append(psnr_rgb(to_uint8_rgb(upscale(model, lr, scale)), gt))
-    model.train(was_training)
-    return float(np.mean(scores))
-
-
-def save_atomic(obj, path: Path) -> None:
-    """``torch.save`` to a temp file in the same folder, then rename over ``path``."""
-    with atomic_path(path, suffix=".pt") as tmp:
-        torch.save(obj, tmp)
-
-
-def cpu_state(model: nn.Module) -> dict:
-    """Contiguous CPU copies of the model's state dict (loadable anywhere)."""
-    return {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
-
-
-def write_tables(out: Path, history: list) -> None:
-    """metrics.csv (every epoch) and val.csv (validated epochs) from the run history."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["epoch", "lr", "train_loss", "seconds"])
-    for row in history:
-        writer.writerow([row["epoch"], f"{row['lr']:.6g}", f"{row['train_loss']:.6g}", f"{row['seconds']:.3f}"])
-    write_atomic(out / "metrics.csv", buf.getvalue())
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["epoch", "val_psnr_rgb"])
-    for row in history:
-        if row["val_psnr_rgb"] is not None:
-            writer.writerow([row["epoch"], f"{row['val_psnr_rgb']:.4f}"])
-    write_atomic(out / "val.csv", buf.getvalue())
-
-
-def resume_state(cfg: TrainConfig, arch: dict, out: Path) -> dict | None:
-    """The state in ``out/last.pt`` to resume from, None to start fresh; TrainError for another architecture."""
-    path = out / "last.pt"
-    if not path.is_file():
-        return None
-    ckpt = load_checkpoint(path)
-    if ckpt.get("arch") != arch:
-        raise TrainError(f"{path}: holds a run of {ckpt.get('arch')}, not {arch}; "
-                         "delete that folder or choose another --out")
-    old = ckpt.get("config") or {}
-    if old != cfg.identity():
-        changed = sorted(k for k in set(old) | set(cfg.identity()) if old.get(k) != cfg.identity().get(k))
-        print(f"note: {path} was made with other settings ({', '.join(changed)}); starting this run over")
-        return None
-    return ckpt
-
-
-def _progress(enabled: bool):
-    """A rich progress bar showing loss and validation PSNR."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("loss {task.fields[loss]}  val {task.fields[val]} dB"),
-                    TimeElapsedColumn(), TimeRemainingColumn(), disable=not enabled)
+def train_epoch(model: nn.Module, opt, scaler, data: tuple[list, list], cfg: TrainConfig,
+                learning_rate: float, gen: torch.Generator, iters: int, on_step) -> float:
+    """``iters`` Adam steps on random aligned patch batches at ``learning_rate``; the mean loss."""
+    for group in opt.param_groups:
+        group["lr"] = learning_rate
+    cuda = next(model.parameters()).is_cuda
+    loss_fn = LOSSES[cfg.loss]
+    loss_sum = torch.zeros((), device=next(model.parameters()).device)
+    for _ in range(iters):
+        inputs, targets = random_patch_batch(*data, cfg.batch, cfg.lr_patch, cfg.scale, gen, cfg.augment)
+        if cuda:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cuda" if cuda else "cpu", dtype=torch.float16, enabled=cuda):
+            pred = model(inputs)
+        loss = loss_fn(pred.float(), targets)
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        loss_sum += loss.detach()
+        on_step(loss)
+    return float(loss_sum) / iters
 
 
 def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -> dict:
@@ -234,60 +91,35 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = resolve_device(cfg.device)
+    cuda = device.type == "cuda"
     out = Path(cfg.out)
     model, arch = build_model(cfg)
-    multiple = model.rtsr_info.multiple
-    if cfg.lr_patch % multiple:
-        raise TrainError(f"lr_patch={cfg.lr_patch} must be a multiple of {multiple} for {cfg.model}")
+    check_patch_multiple(cfg, model)
     state = resume_state(cfg, arch, out)
-
-    lrs, hrs, names = load_split(cfg.train_sets, cfg, device)
-    check_patch_fits(lrs, cfg.lr_patch, names)
+    images, targets, names = load_split(cfg.train_sets, cfg, device)
+    check_patch_fits(images, cfg.lr_patch, names)
     val_items = load_validation(cfg, device)
 
-    cuda = device.type == "cuda"
-    model = model.to(device).train()
-    if cuda:
-        model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
-    scaler = torch.amp.GradScaler("cuda", enabled=cuda)
+    model, opt, scaler = optimizer_for(model.to(device).train(), cfg, cuda)
     gen = torch.Generator().manual_seed(cfg.seed)
     start, history, best = 0, [], {"val_psnr_rgb": None, "epoch": None}
     if state is not None:
-        model.load_state_dict(state["state_dict"])
-        opt.load_state_dict(state["optimizer"])
-        if cuda and state["scaler"]:  # a CPU run's (disabled) scaler has no state
-            scaler.load_state_dict(state["scaler"])
-        gen.set_state(state["rng"]["patches"])
-        torch.set_rng_state(state["rng"]["torch"])
-        start, history, best = state["epoch"], list(state["history"]), dict(state["best"])
+        start, history, best = restore(state, model, opt, scaler, gen, cuda)
 
-    loss_fn = LOSSES[cfg.loss]
     iters = math.ceil(cfg.pairs_per_epoch / cfg.batch)
-    with _progress(cfg.progress) as bar:
+    with progress_bar(cfg.progress) as bar:
         last_val = history[-1]["val_psnr_rgb"] if history else None
         task = bar.add_task(f"{cfg.model} x{cfg.scale}", total=iters * (cfg.epochs - start),
                             loss="-", val=f"{last_val:.3f}" if last_val else "-")
+
+        def on_step(loss):
+            bar.update(task, advance=1, loss=f"{loss.item():.5f}" if not cuda else "...")
+
         for epoch in range(start, cfg.epochs):
             t0 = time.perf_counter()
-            lr = lr_at(cfg.schedule, epoch, cfg.epochs, cfg.lr)
-            for group in opt.param_groups:
-                group["lr"] = lr
-            loss_sum = torch.zeros((), device=device)
-            for _ in range(iters):
-                lr_b, hr_b = random_patch_batch(lrs, hrs, cfg.batch, cfg.lr_patch, cfg.scale, gen, cfg.augment)
-                if cuda:
-                    lr_b = lr_b.contiguous(memory_format=torch.channels_last)
-                with torch.autocast(device.type, dtype=torch.float16, enabled=cuda):
-                    pred = model(lr_b)
-                loss = loss_fn(pred.float(), hr_b)
-                opt.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(opt)
-                scaler.update()
-                loss_sum += loss.detach()
-                bar.update(task, advance=1, loss=f"{loss.item():.5f}" if not cuda else "...")
-            mean_loss = float(loss_sum) / iters
+            learning_rate = lr_at(cfg.schedule, epoch, cfg.epochs, cfg.lr)
+            mean_loss = train_epoch(model, opt, scaler, (images, targets), cfg, learning_rate, gen,
+                                    iters, on_step)
             if not math.isfinite(mean_loss):
                 raise TrainError(f"epoch {epoch + 1}: training loss is {mean_loss}; stopped. The last good "
                                  f"checkpoint is kept in {out / 'last.pt'}; lower --lr or check the data")
@@ -296,39 +128,13 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
                 val = validate(model, val_items, cfg.scale)
                 if best["val_psnr_rgb"] is None or val > best["val_psnr_rgb"]:
                     best = {"val_psnr_rgb": val, "epoch": epoch + 1}
-                    save_atomic({"arch": arch, "state_dict": cpu_state(model), "epoch": epoch + 1,
-                                 "val_psnr_rgb": val, "seed": cfg.seed, "config": cfg.identity()},
-                                out / "best.pt")
-            history.append({"epoch": epoch + 1, "lr": lr, "train_loss": mean_loss, "val_psnr_rgb": val,
-                            "seconds": time.perf_counter() - t0})
-            save_atomic({"arch": arch, "state_dict": cpu_state(model), "optimizer": opt.state_dict(),
-                         "scaler": scaler.state_dict(), "epoch": epoch + 1, "history": history, "best": best,
-                         "rng": {"patches": gen.get_state(), "torch": torch.get_rng_state()},
-                         "seed": cfg.seed, "config": cfg.identity()}, out / "last.pt")
+                    save_checkpoint(best_state(cfg, arch, model, epoch + 1, val), out / "best.pt")
+            history.append({"epoch": epoch + 1, "lr": learning_rate, "train_loss": mean_loss,
+                            "val_psnr_rgb": val, "seconds": time.perf_counter() - t0})
+            save_checkpoint(last_state(cfg, arch, model, opt, scaler, gen, history, best), out / "last.pt")
             write_tables(out, history)
-            bar.update(task, loss=f"{mean_loss:.5f}", val=f"{val:.3f}" if val is not None else bar.tasks[0].fields["val"])
+            bar.update(task, loss=f"{mean_loss:.5f}",
+                       val=f"{val:.3f}" if val is not None else bar.tasks[0].fields["val"])
             if on_epoch_end is not None:
                 on_epoch_end(epoch + 1)
     return write_summary(cfg, arch, model, history, best, device)
-
-
-def write_summary(cfg: TrainConfig, arch: dict, model: nn.Module, history: list, best: dict,
-                  device: torch.device) -> dict:
-    """summary.json for ``dvc metrics``: best/final validation PSNR, loss, params, seconds, seed.
-
-    ``train_seconds`` and ``pairs_per_second`` count whole epochs (training plus validation) of this
-    process and any earlier, resumed ones.
-    """
-    summary = {
-        "model": cfg.model, "arch": arch, "scale": cfg.scale,
-        "params": sum(p.numel() for p in model.parameters()),
-        "epochs": len(history), "best_epoch": best["epoch"], "best_val_psnr_rgb": best["val_psnr_rgb"],
-        "final_val_psnr_rgb": history[-1]["val_psnr_rgb"] if history else None,
-        "final_train_loss": history[-1]["train_loss"] if history else None,
-        "train_seconds": round(sum(r["seconds"] for r in history), 2),
-        "pairs_per_second": round(len(history) * math.ceil(cfg.pairs_per_epoch / cfg.batch) * cfg.batch
-                                  / max(1e-9, sum(r["seconds"] for r in history)), 1),
-        "seed": cfg.seed, "device": str(device), "val_sets": list(cfg.val_sets),
-    }
-    write_atomic(Path(cfg.out) / "summary.json", json.dumps(summary, indent=2) + "\n")
-    return summary

@@ -30,15 +30,11 @@ from core.errors import RtsrError
 from core.hashing import file_sha256
 from core.io import write_atomic
 from models.registry import create_model, load_checkpoint
-from training.loop import (
-    TrainConfig,
-    build_model,
-    load_validation,
-    resolve_device,
-    save_atomic,
-    train,
-    validate,
-)
+from training.checkpoints import build_model, save_checkpoint
+from training.config import TrainConfig
+from training.data import load_validation
+from training.loop import resolve_device, train
+from training.validation import validate
 
 STREAM = "stream"
 
@@ -200,7 +196,7 @@ def prune_stage(cfg: TrainConfig, target: int) -> dict:
         removed = greedy_prune(model, target, lambda m: validate(m, items, cfg.scale))
         write_log(out / "prune_log.csv", model.prune_log)
         small, kwargs = remove_channels(model.cpu(), removed, cfg.model, cfg.scale, arch["kwargs"])
-        save_atomic({"arch": {**arch, "kwargs": kwargs}, "state_dict": small.state_dict(), "prune": key,
+        save_checkpoint({"arch": {**arch, "kwargs": kwargs}, "state_dict": small.state_dict(), "prune": key,
                      "removed": removed, "log": model.prune_log}, pruned_path)
     return train(replace(cfg, init=str(pruned_path)))
 

@@ -18,7 +18,8 @@ import yaml
 
 from core.cli import cli_main
 from core.errors import RtsrError
-from training.loop import TrainConfig, train
+from training.config import TrainConfig
+from training.loop import train
 
 FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 

@@ -9,7 +9,8 @@ from PIL import Image
 from datasets.registry import DatasetError
 from models.registry import create_model, load_checkpoint
 from training.train import main as train_main
-from training.loop import TrainConfig, TrainError, train
+from training.config import TrainConfig, TrainError
+from training.loop import train
 
 NAN_PLUGIN = '''
 import torch
@@ -118,7 +119,7 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys):
 
 
 def test_trainer_builds_rt4ksr_in_its_training_form(tmp_path):
-    from training.loop import TrainConfig, build_model
+    from training.checkpoints import build_model
 
     model, arch = build_model(TrainConfig(model="rt4ksr", out=str(tmp_path)))
     assert arch["kwargs"] == {"train_form": True}

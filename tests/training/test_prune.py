@@ -15,7 +15,7 @@ from training.prune import (
     zero_channel,
 )
 from models.registry import create_model
-from training.loop import save_atomic
+from training.checkpoints import save_checkpoint
 
 
 def _random_model(**kwargs):
@@ -86,7 +86,7 @@ def test_stage3_drops_biases_and_loads_as_default_bicubic_pp(tmp_path):
     assert sum(p.numel() for p in small.parameters()) == 50400
     torch.testing.assert_close(small.head.weight, model.head.weight, rtol=0, atol=0)
     path = tmp_path / "best.pt"
-    save_atomic({"arch": {"name": "bicubic_pp", "scale": 3, "kwargs": kwargs},
+    save_checkpoint({"arch": {"name": "bicubic_pp", "scale": 3, "kwargs": kwargs},
                  "state_dict": small.state_dict()}, path)
     loaded = create_model("bicubic_pp", weights=path)
     assert sum(p.numel() for p in loaded.parameters()) == 50400
