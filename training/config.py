@@ -1,14 +1,19 @@
-"""What one training run is: ``TrainConfig`` (one stage), its checks, and the errors of the training layer.
+"""What one training run is: ``TrainConfig`` (one stage), read from the pipeline's params, and its checks.
 
 Patch sizes are in LR pixels, ``lr`` is the Adam learning rate (not a low-resolution image),
-images are RGB uint8. ``TrainConfig.identity()`` is what a resumed run must share.
+images are RGB uint8. Every value that decides the result is a required field: the values come
+from ``params.yaml`` (generated from ``conf/``; ``train.base`` then the stage's section, later
+wins) and the command line, never from defaults in code. The run-control fields (``out``,
+``init``, ``drop_bias``, ``device``, ``threads``, ``progress``) are given per run.
+``TrainConfig.identity()`` is what a resumed run must share.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch.nn.functional as F
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core.errors import RtsrError
 from core.hashing import file_sha256
@@ -23,43 +28,107 @@ class TrainError(RtsrError):
     """Training cannot start or continue; the one-line message says why and what to do."""
 
 
-@dataclass
-class TrainConfig:
+class ConfigError(TrainError):
+    """A params file, section or key that cannot be used; the message says which."""
+
+
+class TrainConfig(BaseModel):
     """One training run (one stage). Patch sizes in LR pixels; lr in Adam units; images RGB uint8."""
 
-    model: str
-    out: str
-    scale: int = 3
-    model_kwargs: dict = field(default_factory=dict)
-    train_sets: list = field(default_factory=lambda: ["demo_train"])
-    val_sets: list = field(default_factory=lambda: ["demo_valid"])
-    degradation: str = "ntire23"
-    quality: int = 90
-    epochs: int = 10
-    pairs_per_epoch: int = 800
-    batch: int = 16
-    lr_patch: int = 108
-    lr: float = 5e-4
-    beta1: float = 0.99
-    beta2: float = 0.999
-    schedule: str = "paper"
-    loss: str = "mse"
-    val_every: int = 1
-    val_crop: int = 0  # centre-crop validation LR images to at most this many px per side (0: whole)
-    augment: bool = True
-    seed: int = 0
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model: str  # registered name or module:factory plug-in
+    out: str  # run folder: last.pt, best.pt, metrics.csv, val.csv, summary.json
+    scale: int
+    degradation: str
+    quality: int  # JPEG quality of the ntire23 LR inputs
+    model_kwargs: dict  # factory kwargs (e.g. {channels: 34, bias: true} for stage 1)
+    train_sets: list[str]
+    val_sets: list[str]
+    epochs: int
+    pairs_per_epoch: int  # random LR/HR patch pairs per epoch (ceil(pairs / batch) steps)
+    batch: int
+    lr_patch: int  # LR patch side in px (HR patch = scale x this)
+    lr: float  # Adam learning rate at epoch 0 (the schedule decides the rest)
+    beta1: float
+    beta2: float
+    schedule: str  # training.schedule name: paper, public, constant
+    loss: str  # mse or l1
+    val_every: int  # validate every N epochs and at the last one
+    val_crop: int  # centre-crop validation LR images to at most this many px per side (0: whole)
+    augment: bool  # the 8 dihedral augmentations
+    seed: int
     init: str | None = None  # start from this checkpoint's weights (stages 2 and 3)
     drop_bias: bool = False  # remove every bias of the init model first (stage 3)
-    device: str = "auto"
+    device: str = "auto"  # auto (cuda if available), cpu, cuda, cuda:1
     threads: int = 0  # torch CPU threads (0: torch's default)
-    progress: bool = True
+    progress: bool = True  # rich progress bar
 
     def identity(self) -> dict:
         """The settings that determine the result (what a resumed run must share)."""
-        ident = {k: v for k, v in asdict(self).items() if k not in NON_SEMANTIC}
+        ident = self.model_dump(exclude=set(NON_SEMANTIC))
         if self.init and Path(self.init).is_file():
             ident["init_sha256"] = file_sha256(self.init)
         return ident
+
+
+def read_params(path: str | Path) -> dict:
+    """The parsed YAML mapping of a params file (``params.yaml``); ConfigError naming the file."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            node = yaml.safe_load(fh) or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(node, dict):
+        raise ConfigError(f"{path}: top level is not a mapping")
+    return node
+
+
+def read_section(params: dict, section: str, path: str | Path) -> dict:
+    """The mapping at dotted ``section`` (e.g. ``train.base``), checked against TrainConfig's fields."""
+    node = params
+    for key in section.split("."):
+        if not isinstance(node, dict) or key not in node:
+            raise ConfigError(f"{path}: no section {section!r} (missing {key!r})")
+        node = node[key]
+    if not isinstance(node, dict):
+        raise ConfigError(f"{path}: section {section!r} is not a mapping")
+    unknown = sorted(set(node) - set(TrainConfig.model_fields))
+    if unknown:
+        raise ConfigError(f"{path}: section {section!r} has unknown keys {unknown}; "
+                          f"known: {sorted(TrainConfig.model_fields)}")
+    return dict(node)
+
+
+def read_sections(path: str | Path, sections: list[str]) -> dict:
+    """The ``sections`` of params file ``path`` merged in order (a later section's keys win)."""
+    params = read_params(path)
+    values: dict = {}
+    for section in sections:
+        values.update(read_section(params, section, path))
+    return values
+
+
+def make_train_config(values: dict, source: str) -> TrainConfig:
+    """Validate ``values`` into a TrainConfig; one-line ConfigError naming ``source`` and the key."""
+    missing = sorted(k for k, f in TrainConfig.model_fields.items() if f.is_required() and k not in values)
+    if missing:
+        raise ConfigError(f"{source}: no value for {', '.join(missing)}; read them from the params file "
+                          "(--config params.yaml --section train.base train.<stage>) or pass them as flags")
+    try:
+        return TrainConfig(**values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"{source}: {key}={err.get('input')!r}: {err['msg']}") from None
+
+
+def load_train_config(path: str | Path, sections: list[str], overrides: dict | None = None) -> TrainConfig:
+    """TrainConfig from the ``sections`` of params file ``path`` (merged in order), ``overrides`` last."""
+    values = {**read_sections(path, sections), **(overrides or {})}
+    return make_train_config(values, f"{path} [{' + '.join(sections)}]")
 
 
 def check_config(cfg: TrainConfig) -> None:

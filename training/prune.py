@@ -19,7 +19,6 @@ import argparse
 import csv
 import io
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -34,6 +33,7 @@ from training.checkpoints import build_model, save_checkpoint
 from training.config import TrainConfig
 from training.data import load_validation
 from training.loop import resolve_device, train
+from training.train import add_train_args, config_from_args
 from training.validation import validate
 
 STREAM = "stream"
@@ -188,7 +188,7 @@ def prune_stage(cfg: TrainConfig, target: int) -> dict:
            "val_crop": cfg.val_crop, "scale": cfg.scale}
     done = load_checkpoint(pruned_path) if pruned_path.is_file() else None
     if done is None or done.get("prune") != key:
-        model, arch = build_model(replace(cfg, init=cfg.init))
+        model, arch = build_model(cfg)
         device = resolve_device(cfg.device)
         model = model.to(device).eval()
         check_target(group_widths(model), target)
@@ -198,14 +198,12 @@ def prune_stage(cfg: TrainConfig, target: int) -> dict:
         small, kwargs = remove_channels(model.cpu(), removed, cfg.model, cfg.scale, arch["kwargs"])
         save_checkpoint({"arch": {**arch, "kwargs": kwargs}, "state_dict": small.state_dict(), "prune": key,
                      "removed": removed, "log": model.prune_log}, pruned_path)
-    return train(replace(cfg, init=str(pruned_path)))
+    return train(cfg.model_copy(update={"init": str(pruned_path)}))
 
 
 @cli_main
 def main(argv: list[str] | None = None) -> None:
     """CLI: ``python -m training.prune --init S1/best.pt --target 32 --out DIR [train flags]``."""
-    from training.train import add_train_args, config_from_args
-
     parser = argparse.ArgumentParser(prog="python -m training.prune",
                                      description="greedy structured pruning by validation PSNR, then finetune")
     add_train_args(parser)

@@ -1,50 +1,26 @@
 """CLI: train one model (one stage) with ``training.loop``.
 
-    python -m training.train --model espcn --out data/train/espcn --train-sets t91 bsd200 \
-        --val-sets demo --epochs 20 --lr-patch 24 --batch 32
-    python -m training.train --config params.yaml --section train.cpu.bicubic_pp_stage1 --out data/train/bpp_s1
+    python -m training.train --config params.yaml --section train.base train.bicubic_pp_stage1 \
+        --out data/train/bicubic_pp_stage1
+    python -m training.train --config params.yaml --section train.base train.baseline --model espcn \
+        --out data/train/espcn --epochs 20
 
-``--config FILE --section a.b`` reads the TrainConfig fields from that YAML mapping (keys as the
-field names: train_sets, lr_patch, model_kwargs, ...); flags given on the command line override it.
-Stage 3 of Bicubic++ is ``--init <stage-2 best.pt> --drop-bias``.
+``--config FILE --section A B ...`` reads the TrainConfig fields from those YAML mappings, merged in
+order (``train.base`` holds what every stage shares, then the stage's own section); flags given on
+the command line override them. Stage 3 of Bicubic++ is ``--init <stage-2 best.pt> --drop-bias``.
 """
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 
 import yaml
 
 from core.cli import cli_main
-from core.errors import RtsrError
-from training.config import TrainConfig
+from core.protocol import DEGRADATIONS
+from training.config import LOSSES, ConfigError, TrainConfig, make_train_config, read_sections
 from training.loop import train
-
-FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
-
-
-class ConfigError(RtsrError):
-    """A config file, section or key that cannot be used; the message says which."""
-
-
-def read_section(path: str, section: str) -> dict:
-    """The mapping at dotted ``section`` of YAML file ``path`` (checked against TrainConfig's fields)."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            node = yaml.safe_load(fh) or {}
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
-    for key in section.split(".") if section else []:
-        if not isinstance(node, dict) or key not in node:
-            raise ConfigError(f"{path}: no section {section!r} (missing {key!r})")
-        node = node[key]
-    if not isinstance(node, dict):
-        raise ConfigError(f"{path}: section {section!r} is not a mapping")
-    unknown = sorted(set(node) - FIELDS)
-    if unknown:
-        raise ConfigError(f"{path}: section {section!r} has unknown keys {unknown}; known: {sorted(FIELDS)}")
-    return dict(node)
+from training.schedule import SCHEDULES
 
 
 def parse_kv(items: list[str] | None) -> dict:
@@ -59,26 +35,27 @@ def parse_kv(items: list[str] | None) -> dict:
 
 
 def add_train_args(p: argparse.ArgumentParser) -> None:
-    """The TrainConfig flags (all default to None so a config section can supply them)."""
-    p.add_argument("--config", help="YAML file with a section of TrainConfig fields (e.g. params.yaml)")
-    p.add_argument("--section", default="", help="dotted key of that section, e.g. train.cpu.stage1")
+    """The TrainConfig flags (all default to None so the params sections can supply them)."""
+    p.add_argument("--config", help="params file whose sections hold TrainConfig fields (params.yaml)")
+    p.add_argument("--section", nargs="+", default=[],
+                   help="dotted keys of those sections, merged in order, e.g. train.base train.baseline")
     p.add_argument("--model", help="registered model name or module:factory plug-in")
     p.add_argument("--out", help="run folder (last.pt, best.pt, metrics.csv, val.csv, summary.json)")
     p.add_argument("--scale", type=int)
     p.add_argument("--arch", nargs="*", metavar="KEY=VALUE", help="model kwargs, e.g. channels=34 bias=true")
     p.add_argument("--train-sets", nargs="+")
     p.add_argument("--val-sets", nargs="+")
-    p.add_argument("--degradation", choices=["ntire23", "classic"])
+    p.add_argument("--degradation", choices=DEGRADATIONS)
     p.add_argument("--quality", type=int)
     p.add_argument("--epochs", type=int)
     p.add_argument("--pairs-per-epoch", type=int)
     p.add_argument("--batch", type=int)
     p.add_argument("--lr-patch", type=int, help="LR patch side in px (HR patch = scale x this)")
-    p.add_argument("--lr", type=float)
+    p.add_argument("--lr", type=float, help="Adam learning rate")
     p.add_argument("--beta1", type=float)
     p.add_argument("--beta2", type=float)
-    p.add_argument("--schedule", choices=["paper", "public", "constant"])
-    p.add_argument("--loss", choices=["mse", "l1"])
+    p.add_argument("--schedule", choices=SCHEDULES)
+    p.add_argument("--loss", choices=list(LOSSES))
     p.add_argument("--val-every", type=int)
     p.add_argument("--val-crop", type=int, help="centre-crop validation LR images to this size (0: whole)")
     p.add_argument("--no-augment", dest="augment", action="store_const", const=False)
@@ -91,16 +68,13 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """Merge the config section (if any) and the command-line flags into a TrainConfig."""
-    values = read_section(args.config, args.section) if args.config else {}
-    flags = {k: v for k, v in vars(args).items() if k in FIELDS and v is not None}
-    values.update(flags)
+    """The TrainConfig of the params sections (if any) with the command-line flags over them."""
+    values = read_sections(args.config, args.section) if args.config else {}
+    values.update({k: v for k, v in vars(args).items() if k in TrainConfig.model_fields and v is not None})
     if args.arch:
         values["model_kwargs"] = {**values.get("model_kwargs", {}), **parse_kv(args.arch)}
-    for key in ("model", "out"):
-        if not values.get(key):
-            raise ConfigError(f"--{key} is required (on the command line or in the config section)")
-    return TrainConfig(**values)
+    source = f"{args.config} [{' + '.join(args.section)}] and flags" if args.config else "the flags"
+    return make_train_config(values, source)
 
 
 @cli_main

@@ -6,6 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
+from core.paths import REPO_ROOT
 from datasets.registry import DatasetError
 from models.registry import create_model, load_checkpoint
 from training.train import main as train_main
@@ -46,12 +47,15 @@ def tiny_set(tmp_path_factory):
     return _write_images(tmp_path_factory.mktemp("tiny"), [(96, 72), (84, 96)])
 
 
+# Every TrainConfig field that conf/ supplies in a pipeline run, written out for these tests.
+BASE = {"model": "bicubic_pp", "scale": 3, "degradation": "ntire23", "quality": 90,
+        "model_kwargs": {"channels": 8, "bias": True}, "epochs": 3, "pairs_per_epoch": 8, "batch": 4,
+        "lr_patch": 8, "lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "schedule": "public", "loss": "mse",
+        "val_every": 1, "val_crop": 0, "augment": True, "seed": 3, "progress": False, "device": "cpu"}
+
+
 def _cfg(tiny_set, out, **kw):
-    base = {"model": "bicubic_pp", "out": str(out), "scale": 3, "model_kwargs": {"channels": 8, "bias": True},
-                "train_sets": [tiny_set], "val_sets": [tiny_set], "epochs": 3, "pairs_per_epoch": 8, "batch": 4,
-                "lr_patch": 8, "lr": 1e-3, "beta1": 0.9, "schedule": "public", "seed": 3, "progress": False, "device": "cpu"}
-    base.update(kw)
-    return TrainConfig(**base)
+    return TrainConfig(**{**BASE, "out": str(out), "train_sets": [tiny_set], "val_sets": [tiny_set], **kw})
 
 
 def test_resume_after_kill_gives_same_weights(tiny_set, tmp_path):
@@ -111,16 +115,42 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny_set, tmp_path):
 
 
 def test_cli_bad_input_is_one_line(tmp_path, capsys):
-    assert train_main(["--model", "bicubic", "--out", str(tmp_path / "r")]) == 2
+    params = str(REPO_ROOT / "params.yaml")
+    assert train_main(["--config", params, "--section", "train.base", "train.baseline", "--model", "bicubic",
+                       "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "not trainable" in err
     assert train_main(["--config", str(tmp_path / "missing.yaml"), "--section", "a"]) == 2
     assert "cannot read config" in capsys.readouterr().err
 
 
+def test_cli_names_missing_and_bad_values(tmp_path, capsys):
+    assert train_main(["--model", "espcn", "--out", str(tmp_path / "r"), "--epochs", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the flags: no value for augment, batch, beta1") and "lr_patch" in err
+    bad = tmp_path / "p.yaml"
+    bad.write_text("train:\n  base: {epochs: ten}\n")
+    assert train_main(["--config", str(bad), "--section", "train.base", "--model", "espcn",
+                       "--out", str(tmp_path / "r")]) == 2
+    assert "no value for" in capsys.readouterr().err
+    bad.write_text("train:\n  base: {epochs: ten, wings: 2}\n")
+    assert train_main(["--config", str(bad), "--section", "train.base"]) == 2
+    assert "unknown keys ['wings']" in capsys.readouterr().err
+
+
+def test_params_sections_merge_in_order_and_flags_win(tmp_path):
+    from training.config import load_train_config
+
+    cfg = load_train_config(REPO_ROOT / "params.yaml", ["train.base", "train.bicubic_pp_stage1"],
+                            {"out": str(tmp_path), "epochs": 2})
+    assert cfg.model_kwargs == {"channels": 34, "bias": True} and cfg.model == "bicubic_pp"
+    assert (cfg.epochs, cfg.scale, cfg.train_sets) == (2, 3, ["demo_train"])
+
+
 def test_trainer_builds_rt4ksr_in_its_training_form(tmp_path):
     from training.checkpoints import build_model
 
-    model, arch = build_model(TrainConfig(model="rt4ksr", out=str(tmp_path)))
+    model, arch = build_model(TrainConfig(**{**BASE, "model": "rt4ksr", "model_kwargs": {}, "out": str(tmp_path),
+                                             "train_sets": ["demo_train"], "val_sets": ["demo_valid"]}))
     assert arch["kwargs"] == {"train_form": True}
     assert sum(p.numel() for p in model.parameters()) == 165_253  # multi-branch; fused form has 57,541

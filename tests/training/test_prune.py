@@ -4,6 +4,7 @@ import copy
 import pytest
 import torch
 
+from core.paths import REPO_ROOT
 from training.debias import without_biases
 from training.prune import (
     PruneError,
@@ -108,8 +109,10 @@ def test_three_stage_cli_pipeline_on_tiny_data(tmp_path):
     rng = np.random.default_rng(0)
     small = rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)
     Image.fromarray(small).resize((72, 72), Image.BICUBIC).save(folder / "a.png")
-    common = ["--train-sets", f"folder:{folder}", "--val-sets", f"folder:{folder}", "--epochs", "1",
-              "--pairs-per-epoch", "4", "--batch", "4", "--lr-patch", "8", "--no-progress", "--device", "cpu"]
+    common = ["--config", str(REPO_ROOT / "params.yaml"), "--section", "train.base",
+              "--train-sets", f"folder:{folder}", "--val-sets", f"folder:{folder}", "--epochs", "1",
+              "--pairs-per-epoch", "4", "--batch", "4", "--lr-patch", "8", "--lr", "5e-4", "--beta1", "0.99",
+              "--schedule", "paper", "--val-every", "1", "--val-crop", "0", "--no-progress", "--device", "cpu"]
     s1, s2, s3 = tmp_path / "s1", tmp_path / "s2", tmp_path / "s3"
     assert train_main(["--model", "bicubic_pp", "--arch", "channels=34", "bias=true", "--out", str(s1), *common]) == 0
     assert prune_main(["--model", "bicubic_pp", "--init", str(s1 / "best.pt"), "--target", "32",
