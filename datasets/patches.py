@@ -12,7 +12,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 from datasets.degrade import check_scale, degrade_dataset
 from datasets.manifest import read_manifest
@@ -117,34 +116,3 @@ def random_patch_batch(lr_list, hr_list, batch: int, lr_patch: int, scale: int,
         hrs.append(hr_p)
     return torch.stack(lrs).float().div_(255), torch.stack(hrs).float().div_(255)
 
-
-class PatchDataset(Dataset):
-    """One random aligned patch pair per item; item i uses image i mod N (each image once per epoch).
-
-    Randomness is a function of (seed, epoch, index) only, so DataLoader workers and resumed runs
-    draw the same patches; call ``set_epoch`` each epoch. Items: (lr 3xpxp, hr 3x(pS)x(pS)) float [0, 1].
-    """
-
-    def __init__(self, pairs, scale: int, lr_patch: int, length: int | None = None,
-                 augment: bool = True, seed: int = 0):
-        self.scale, self.lr_patch, self.augment, self.seed = check_scale(scale), lr_patch, augment, seed
-        self.lr = [to_chw_tensor(lr) for lr, _ in pairs]
-        self.hr = [to_chw_tensor(hr) for _, hr in pairs]
-        names = [getattr(p, "name", f"image #{i}") for i, p in enumerate(pairs)]
-        check_patch_fits(self.lr, lr_patch, names)
-        self.length = len(pairs) if length is None else length
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Select the epoch whose patches ``__getitem__`` draws."""
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __getitem__(self, index: int):
-        g = torch.Generator().manual_seed(hash((self.seed, self.epoch, index)) & 0x7FFF_FFFF_FFFF_FFFF)
-        i = index % len(self.lr)
-        top, left, k = sample_coords(self.lr[i], self.lr_patch, g, self.augment)
-        lr_p, hr_p = crop_pair(self.lr[i], self.hr[i], top, left, self.lr_patch, self.scale, k)
-        return lr_p.float().div(255), hr_p.float().div(255)

@@ -82,11 +82,6 @@ def ssim_y(sr: np.ndarray, gt: np.ndarray, scale: int, ntire23_compat: bool = Fa
     return ssim_planes(shave(ysr, scale), shave(ygt, scale))
 
 
-def psnr_planes(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR (dB, peak 255) of two same-shape HxW Y planes in [0, 255] (already shaved)."""
-    return psnr(a, b)
-
-
 def ssim_planes(a: np.ndarray, b: np.ndarray) -> float:
     """SSIM of two same-shape HxW float planes in [0, 255] with ``SSIM_OPTIONS`` (already shaved)."""
     if min(a.shape) < 11:

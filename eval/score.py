@@ -2,13 +2,13 @@
 
 P and P_bic are the RGB PSNRs (dB, ``eval.metrics.psnr_rgb``) of the model and of bicubic on the
 same images in the same run; ``t_ms`` is the protocol GPU runtime in milliseconds. Precedence:
-``2 * 2**diff``, not ``2**(2*diff)``. CPU runtimes must never be scored (``protocol`` check).
+``2 * 2**diff``, not ``2**(2*diff)``. A score from a CPU runtime ranks models within its own
+table only; the leaderboard labels such tables as not comparable with the challenge's.
 """
 from __future__ import annotations
 
 import math
 
-from core.protocol import GPU_PROTOCOL
 from eval.errors import EvalError
 
 
@@ -21,11 +21,3 @@ def score(psnr: float, psnr_bicubic: float, runtime_ms: float) -> float:
     if psnr <= psnr_bicubic:
         return 0.0
     return 2.0 * 2.0 ** (psnr - psnr_bicubic) / (0.1 * math.sqrt(runtime_ms))
-
-
-def score_result(result: dict, psnr_bicubic: float) -> float | None:
-    """Score of an evaluator result dict; None unless its runtime block is the GPU protocol."""
-    runtime = result.get("runtime")
-    if not runtime or runtime.get("protocol") != GPU_PROTOCOL:
-        return None
-    return score(result["psnr_rgb"], psnr_bicubic, runtime["mean_ms"])

@@ -1,4 +1,4 @@
-"""Shared fixtures: one temporary data root per session, and the offline mirror.
+"""Shared fixtures: one temporary data root per session, the offline mirror, the released checkpoint.
 
 Tests reach the mirror through ``datasets.fetch`` exactly as a user with a local mirror does.
 """
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.paths import DEFAULT_MIRROR
+from core.paths import DEFAULT_MIRROR, SHARED_DIR
 
 
 def mirror_path() -> Path | None:
@@ -54,3 +54,16 @@ def fetched(mirror, data_root):
             done.update(todo)
 
     return _fetch
+
+
+@pytest.fixture(scope="session")
+def released_checkpoint() -> Path:
+    """The authors' released Bicubic++ x3 state dict: ``$RTSR_OFFICIAL_DIR`` or ``../shared/official``.
+
+    Skipped (with the reason) when absent; the file is never committed.
+    """
+    folder = Path(os.environ.get("RTSR_OFFICIAL_DIR", SHARED_DIR / "official"))
+    path = folder / "bicubic_pp_x3.pth"
+    if not path.is_file():
+        pytest.skip(f"released checkpoint not found at {path}: set RTSR_OFFICIAL_DIR or place ../shared/official")
+    return path

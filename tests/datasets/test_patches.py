@@ -7,7 +7,7 @@ import torch
 
 from datasets.imageio import load_rgb
 from datasets.patches import (
-    PatchDataset,
+    check_patch_fits,
     crop_pair,
     dihedral,
     load_pairs,
@@ -69,20 +69,10 @@ def test_augmentation_is_applied_identically_to_lr_and_hr(demo_pairs):
         assert torch.equal(a_lr, dihedral(base_lr, k))
 
 
-def test_patch_dataset_is_deterministic(demo_pairs):
-    ds = PatchDataset(demo_pairs, 3, 32, length=5, seed=7)
-    a = [ds[i] for i in range(5)]
-    b = [PatchDataset(demo_pairs, 3, 32, length=5, seed=7)[i] for i in range(5)]
-    assert all(torch.equal(x[0], y[0]) and torch.equal(x[1], y[1]) for x, y in zip(a, b))
-    assert (a[0][0].shape, a[0][1].shape) == ((3, 32, 32), (3, 96, 96))
-    ds.set_epoch(1)
-    assert not torch.equal(ds[0][0], a[0][0])
-
-
 def test_image_smaller_than_patch_is_named(demo_pairs):
-    with pytest.raises(DatasetError, match=r"demo/chelsea: LR size 150x100 is smaller than the LR patch 108"):
-        PatchDataset(demo_pairs, 3, 108)
     lrs = [to_chw_tensor(lr) for lr, _ in demo_pairs]
+    with pytest.raises(DatasetError, match=r"demo/chelsea: LR size 150x100 is smaller than the LR patch 108"):
+        check_patch_fits(lrs, 108, [p.name for p in demo_pairs])
     with pytest.raises(DatasetError, match=r"image #2: LR size 150x100 is smaller than the LR patch 120"):
         random_patch_batch(lrs, lrs, 2, 120, 3, torch.Generator())
 
@@ -90,5 +80,3 @@ def test_image_smaller_than_patch_is_named(demo_pairs):
 def test_empty_training_set():
     with pytest.raises(DatasetError, match="the training set is empty"):
         random_patch_batch([], [], 4, 16, 3, torch.Generator())
-    with pytest.raises(DatasetError, match="the training set is empty"):
-        PatchDataset([], 3, 16)

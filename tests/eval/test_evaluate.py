@@ -11,9 +11,6 @@ from PIL import Image
 
 from eval.evaluate import main
 
-OFFICIAL = "/work/shared/official/bicubic_pp_x3.pth"
-
-
 def independent_bicubic_rgb_psnr(hr_folder, scale):
     """Challenge protocol from scratch: Pillow bicubic + JPEG q90 4:2:0, torch bicubic, RGB PSNR."""
     values = []
@@ -58,12 +55,10 @@ def test_bicubic_set5_x3_matches_independent_computation(fetched, mirror, tmp_pa
 
 
 @pytest.mark.mirror
-def test_official_checkpoint_beats_bicubic_on_set5(fetched, tmp_path, capsys):
-    if not __import__("pathlib").Path(OFFICIAL).is_file():
-        pytest.skip("released Bicubic++ checkpoint not present")
+def test_official_checkpoint_beats_bicubic_on_set5(fetched, released_checkpoint, tmp_path, capsys):
     fetched("set5")
     results = {}
-    for model, extra in (("bicubic", []), ("bicubic_pp", ["--weights", OFFICIAL])):
+    for model, extra in (("bicubic", []), ("bicubic_pp", ["--weights", str(released_checkpoint)])):
         rc, err, out = run_cli(tmp_path, capsys, "--model", model, *extra, "--dataset", "set5", "--scale", "3")
         assert rc == 0, err
         results[model] = json.loads(out.read_text())

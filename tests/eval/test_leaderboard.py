@@ -64,7 +64,7 @@ def test_cpu_warning_is_printed(tmp_path, capsys):
 
 
 def test_gpu_score_matches_the_challenge_table(tmp_path, capsys):
-    """Track 1 (PROTOCOL.md): bicubic 33.92 dB; Noah TerminalVision 35.02 dB at 3.19 ms -> 24.00."""
+    """Track 1 (../shared/PROTOCOL.md): bicubic 33.92 dB; Noah TerminalVision 35.02 dB at 3.19 ms -> 24.00."""
     res = tmp_path / "results"
     write_result(res, make_result("bicubic", scale=2, psnr_rgb=33.92, runtime_ms=0.9, device=H200))
     write_result(res, make_result("noah", model="espcn", scale=2, psnr_rgb=35.02, runtime_ms=3.19,

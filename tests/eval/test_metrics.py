@@ -1,5 +1,7 @@
 """Exact values of the Y conversions, the metric conventions and the score."""
+import csv
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -73,15 +75,18 @@ def test_bad_metric_input_is_one_line():
         psnr_rgb(a.astype(np.float32), a)
 
 
-# PROTOCOL.md Track 1 (x2): bicubic 33.92 dB; published scores from unrounded PSNRs, and from the rounded ones.
-@pytest.mark.parametrize("p, t, published, from_rounded", [
-    (35.02, 3.19, 24.13, 24.00), (34.63, 1.91, 23.81, 23.67), (34.71, 2.24, 23.13, 23.11),
-])
-def test_score_track1(p, t, published, from_rounded):
-    assert score(p, 33.92, t) == pytest.approx(from_rounded, abs=0.01)
+TRACK1 = Path(__file__).with_name("golden_score_track1.csv")  # ../shared/PROTOCOL.md, "Score"
+TRACK1_BICUBIC = 33.92  # Track 1 (x2) bicubic PSNR in the same table
+
+
+@pytest.mark.parametrize("row", list(csv.DictReader(TRACK1.open(encoding="utf-8"))), ids=lambda r: r["team"])
+def test_score_track1(row):
+    """Published scores came from unrounded PSNRs; from the listed (rounded) ones we get the second column."""
+    p, t = float(row["psnr_rgb"]), float(row["runtime_ms"])
+    assert score(p, TRACK1_BICUBIC, t) == pytest.approx(float(row["score_from_rounded_psnr"]), abs=0.01)
     # the published score implies an unrounded PSNR gain within the rounding of the listed PSNRs
-    implied_gain = math.log2(published * 0.1 * math.sqrt(t) / 2)
-    assert abs(implied_gain - (p - 33.92)) <= 0.01 + 1e-9
+    implied_gain = math.log2(float(row["published_score"]) * 0.1 * math.sqrt(t) / 2)
+    assert abs(implied_gain - (p - TRACK1_BICUBIC)) <= 0.01 + 1e-9
 
 
 def test_score_zero_at_or_below_bicubic_and_bad_runtime():

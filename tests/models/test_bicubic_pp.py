@@ -1,7 +1,6 @@
 """Bicubic++: structure and parameter counts of the ablation axes, and the released x3 checkpoint."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,9 +10,6 @@ from models import create_model, upscale
 from models.bicubic_pp import BicubicPP
 from models.cost import count_params
 from models.official import KEY_MAP, bgr_to_rgb, rename, to_project_state
-
-RELEASED = Path(__file__).resolve().parents[3] / "shared" / "official" / "bicubic_pp_x3.pth"
-
 
 def test_default_is_the_papers_final_x3_net():
     model = create_model("bicubic_pp")
@@ -104,16 +100,14 @@ def baby(fetched):
 
 
 @pytest.mark.mirror
-def test_released_checkpoint_beats_bicubic_in_rgb_and_needs_the_flip(baby):
-    if not RELEASED.is_file():
-        pytest.skip(f"released checkpoint not found at {RELEASED}")
+def test_released_checkpoint_beats_bicubic_in_rgb_and_needs_the_flip(baby, released_checkpoint):
     lr, gt = baby
-    released = create_model("bicubic_pp", scale=3, weights=RELEASED)
+    released = create_model("bicubic_pp", scale=3, weights=released_checkpoint)
     assert count_params(released) == 50_400
     p_released = psnr_rgb(released, lr, gt, 3)
     p_bicubic = psnr_rgb(create_model("bicubic", scale=3), lr, gt, 3)
     unflipped = BicubicPP(3)
-    unflipped.load_state_dict(to_project_state(torch.load(RELEASED, weights_only=True), rgb=False))
+    unflipped.load_state_dict(to_project_state(torch.load(released_checkpoint, weights_only=True), rgb=False))
     unflipped.rtsr_info = released.rtsr_info
     p_unflipped = psnr_rgb(unflipped, lr, gt, 3)
     # measured (Pillow/libjpeg-turbo here): released 31.43, bicubic 30.81, unflipped 31.22 dB
