@@ -83,7 +83,7 @@ def test_our_wheel_claims_no_top_level_name(venv):
     top_level = run_in(venv, venv.parent, "from importlib.metadata import distribution as d; "
                                           "print(repr(d('rtsr-bench').read_text('top_level.txt')))")
     assert top_level in ("''", "'\\n'", "None")
-    probe = "import importlib.util as u; print([n for n in %r if u.find_spec(n)])" % (OUR_PACKAGES,)
+    probe = f"import importlib.util as u; print([n for n in {OUR_PACKAGES!r} if u.find_spec(n)])"
     assert run_in(venv, venv.parent, probe) == "['datasets']"  # only the third party's
 
 

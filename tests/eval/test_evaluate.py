@@ -11,6 +11,7 @@ from PIL import Image
 
 from eval.evaluate import main
 
+
 def independent_bicubic_rgb_psnr(hr_folder, scale):
     """Challenge protocol from scratch: Pillow bicubic + JPEG q90 4:2:0, torch bicubic, RGB PSNR."""
     values = []

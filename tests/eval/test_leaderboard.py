@@ -6,9 +6,9 @@ import json
 import math
 
 import pytest
-from tests.eval.results_factory import H200, make_result, write_result, write_standard
 
 from eval.leaderboard import CPU_WARNING, ROW_KEYS, main
+from tests.eval.results_factory import H200, make_result, write_result, write_standard
 
 EXPECTED_KEYS = ["dataset", "scale", "rank", "model", "params", "gflops_720p", "psnr_rgb", "psnr_y",
                  "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score"]

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from tests.eval.results_factory import SET5, write_standard
 
 from datasets.imageio import save_png
 from datasets.paths import gt_dir
 from eval.leaderboard import main
 from eval.plots import pareto_front, sr_dir, worst_bicubic_crop
+from tests.eval.results_factory import SET5, write_standard
 
 
 def test_pareto_front_keeps_only_undominated_points():

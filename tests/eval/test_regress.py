@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.eval.results_factory import H200, MODELS, make_result, write_result, write_standard
 
 from eval.regress import EXIT_OK, EXIT_REGRESSION, EXIT_UNUSABLE, SCHEMA, main
+from tests.eval.results_factory import H200, MODELS, make_result, write_result, write_standard
 
 
 @pytest.fixture

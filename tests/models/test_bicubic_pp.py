@@ -1,7 +1,6 @@
 """Bicubic++: structure and parameter counts of the ablation axes, and the released x3 checkpoint."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import torch
@@ -10,6 +9,7 @@ from models import create_model, upscale
 from models.bicubic_pp import BicubicPP
 from models.cost import count_params
 from models.official import KEY_MAP, bgr_to_rgb, rename, to_project_state
+
 
 def test_default_is_the_papers_final_x3_net():
     model = create_model("bicubic_pp")

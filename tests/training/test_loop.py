@@ -9,9 +9,9 @@ from PIL import Image
 from core.paths import REPO_ROOT
 from datasets.registry import DatasetError
 from models.registry import create_model, load_checkpoint
-from training.train import main as train_main
 from training.config import TrainConfig, TrainError
 from training.loop import train
+from training.train import main as train_main
 
 NAN_PLUGIN = '''
 import torch

@@ -5,6 +5,8 @@ import pytest
 import torch
 
 from core.paths import REPO_ROOT
+from models.registry import create_model
+from training.checkpoints import save_checkpoint
 from training.debias import without_biases
 from training.prune import (
     PruneError,
@@ -15,8 +17,6 @@ from training.prune import (
     remove_channels,
     zero_channel,
 )
-from models.registry import create_model
-from training.checkpoints import save_checkpoint
 
 
 def _random_model(**kwargs):
