@@ -20,7 +20,8 @@ def independent_bicubic_rgb_psnr(hr_folder, scale):
     for path in sorted(hr_folder.glob("*.png")):
         hr = Image.open(path).convert("RGB")
         w, h = hr.size
-        hr = hr.crop((0, 0, w - w % scale, h - h % scale))
+        top, left = round((h % scale) / 2.0), round((w % scale) / 2.0)  # torchvision center_crop
+        hr = hr.crop((left, top, left + w - w % scale, top + h - h % scale))
         buf = io.BytesIO()
         hr.resize((hr.width // scale, hr.height // scale), Image.BICUBIC).save(
             buf, format="JPEG", quality=90, subsampling=2)
@@ -48,8 +49,8 @@ def test_bicubic_set5_x3_matches_independent_computation(fetched, mirror, tmp_pa
     assert rc == 0, err
     result = json.loads(out.read_text())
     expected = independent_bicubic_rgb_psnr(mirror / "Set5" / "HR", 3)
-    assert result["psnr_rgb"] == pytest.approx(expected, abs=0.01)
-    assert result["psnr_rgb"] == pytest.approx(27.205, abs=0.005)  # measured, Pillow 13 / libjpeg-turbo
+    assert result["psnr_rgb"] == pytest.approx(expected, abs=1e-9)
+    assert result["psnr_rgb"] == pytest.approx(27.2128, abs=0.0005)  # measured, Pillow 13 / libjpeg-turbo
     assert set(result) >= {"model", "label", "weights", "dataset", "scale", "degradation", "psnr_rgb",
                            "psnr_y", "ssim_y", "per_image", "runtime", "params", "flops", "provenance"}
     assert result["runtime"] is None and result["params"] == 0
