@@ -32,8 +32,8 @@ from eval.resultfiles import (
 )
 from eval.score import score as ntire23_score
 
-ROW_KEYS = ("dataset", "scale", "rank", "model", "params", "gflops_720p", "psnr_rgb", "psnr_y",
-            "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score")
+ROW_KEYS = ("dataset", "scale", "rank", "model", "params", "gflops_720p", "psnr_rgb", "ssim_rgb",
+            "psnr_y", "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score")
 FLOPS_INPUT_HW = (720, 1280)  # GFLOPs are quoted per 1280x720 LR frame (the x3 track's input)
 CPU_WARNING = ("Runtimes are CPU figures (FP32, not the challenge's GPU FP16 protocol): "
                "scores are NOT comparable with the NTIRE 2023 challenge's.")
@@ -103,8 +103,8 @@ def _row(result: Result, bicubic: Result | None) -> dict:
     return {
         "dataset": d["dataset"], "scale": d["scale"], "rank": None, "model": result.label,
         "params": d.get("params"), "gflops_720p": gflops_720p(result),
-        "psnr_rgb": round(float(d["psnr_rgb"]), 4), "psnr_y": round(float(d["psnr_y"]), 4),
-        "ssim_y": round(float(d["ssim_y"]), 5),
+        "psnr_rgb": round(float(d["psnr_rgb"]), 4), "ssim_rgb": round(float(d["ssim_rgb"]), 5),
+        "psnr_y": round(float(d["psnr_y"]), 4), "ssim_y": round(float(d["ssim_y"]), 5),
         "runtime_ms": None if runtime_ms is None else round(runtime_ms, 4),
         "runtime_device": None if rt is None else str(rt["device"].get("name", "?")),
         "runtime_protocol": None if rt is None else str(rt["protocol"]),
@@ -169,6 +169,7 @@ COLUMNS = (  # (header, formatter) for the printed and markdown tables ("\n" -> 
     ("params", lambda r: _fmt(r["params"], ",d")),
     ("GFLOPs\n720p", lambda r: _fmt(r["gflops_720p"], ".2f")),
     ("PSNR\nRGB", lambda r: _fmt(r["psnr_rgb"], ".3f")),
+    ("SSIM\nRGB", lambda r: _fmt(r["ssim_rgb"], ".4f")),
     ("PSNR\nY", lambda r: _fmt(r["psnr_y"], ".3f")),
     ("SSIM\nY", lambda r: _fmt(r["ssim_y"], ".4f")),
     ("runtime\nms", _runtime_cell),
@@ -225,7 +226,7 @@ def csv_text(rows: list[dict]) -> str:
 
 def dvc_metrics(rows: list[dict]) -> dict:
     """Nested dict for ``dvc metrics show``: {"<dataset>_x<S>": {model: {metric: value}}}."""
-    keys = ("psnr_rgb", "psnr_y", "ssim_y", "runtime_ms", "score")
+    keys = ("psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y", "runtime_ms", "score")
     out: dict = {}
     for r in rows:
         out.setdefault(f"{r['dataset']}_x{r['scale']}", {})[r["model"]] = {k: r[k] for k in keys}
