@@ -16,7 +16,7 @@ Named conventions:
 - ``--ntire23-compat``: the challenge's ``calc_metrics.py`` exactly (``Y_NTIRE23_COMPAT``: swapped
   R/B weights, float32 unrounded Y, no border crop, gray files as three equal channels).
 - ``--classic-y``: the published-table protocol (needs ``--degradation classic``): the GT's uint8
-  BT.601 Y (the gray value for a single-channel source file, per the HR manifest's ``source_mode``)
+  BT.601 Y (the gray value for a single-channel source file, per the GT manifest's ``source_mode``)
   is shrunk with MATLAB ``imresize`` to the LR, fed as three equal channels, and the SR Y is the
   rounded channel mean (exact for per-channel upscalers such as ``bicubic_matlab``); RGB PSNR is
   null. It reproduces the classic tables; the default classic path (resize RGB, Y from the RGB
