@@ -18,8 +18,8 @@ Named conventions:
 - ``--classic-y``: the published-table protocol (needs ``--degradation classic``): the GT's uint8
   BT.601 Y (the gray value for a single-channel source file, per the GT manifest's ``source_mode``)
   is shrunk with MATLAB ``imresize`` to the LR, fed as three equal channels, and the SR Y is the
-  rounded channel mean (exact for per-channel upscalers such as ``bicubic_matlab``); RGB PSNR is
-  null. It reproduces the classic tables; the default classic path (resize RGB, Y from the RGB
+  rounded channel mean (exact for per-channel upscalers such as ``bicubic_matlab``); RGB PSNR and
+  SSIM are null. It reproduces the classic tables; the default classic path (resize RGB, Y from the RGB
   output) differs by up to ~0.015 dB (see tests/test_eval_golden.py).
 - ``--runtime gpu`` also re-runs the images in FP16 on the GPU and records ``fp16_check``
   (flagged when any output is NaN/Inf or RGB PSNR drops more than 0.05 dB vs FP32).
