@@ -1,11 +1,10 @@
-"""Runtime block schema (CPU fallback), the benchmark script's dry run, and the CUDA protocol on a GPU."""
-import json
+"""Runtime block schema (CPU fallback), variant refusals, and the CUDA protocol on a GPU."""
 
 import pytest
 import torch
 
-from eval.benchmark_gpu import main as bench_main
-from eval.runtime import input_shape, measure_runtime, summarize
+from eval.runtime import RuntimeUnavailable, input_shape, measure_runtime, summarize
+from eval.runtime_variants import build_runner
 from models import create_model
 
 
@@ -43,20 +42,12 @@ def test_cpu_fallback_block_and_model_untouched():
     assert next(model.parameters()).dtype == torch.float32
 
 
-def test_benchmark_cpu_dry_run(tmp_path):
-    rc = bench_main(["--device", "cpu", "--models", "bicubic", "--passes", "1", "--warmup", "0",
-                     "--scale", "4", "--variants", "cuda_graphs", "--out-dir", str(tmp_path)])
-    assert rc == 0
-    report = json.loads((tmp_path / "runtime_cpu_dryrun.json").read_text())
-    assert [(r["model"], r["variant"]) for r in report["rows"]] == [
-        ("bicubic", "protocol"), ("bicubic", "eager_loop"), ("bicubic", "cuda_graphs")]
-    assert report["rows"][2]["error"].startswith("RuntimeUnavailable")
-    assert "| bicubic | protocol |" in (tmp_path / "runtime_cpu_dryrun.md").read_text()
-
-
-def test_benchmark_unknown_variant(capsys):
-    assert bench_main(["--device", "cpu", "--variants", "tensorrt"]) == 2
-    assert "unknown variant 'tensorrt'" in capsys.readouterr().err
+def test_unknown_variant_and_cuda_only_variants_on_cpu():
+    model = create_model("bicubic", scale=3)
+    with pytest.raises(ValueError, match="unknown variant 'fastest'"):
+        build_runner("fastest", model, "cpu", torch.randn(1, 3, 8, 8))
+    with pytest.raises(RuntimeUnavailable, match="cuda_graphs needs CUDA"):
+        build_runner("cuda_graphs", model, "cpu", torch.randn(1, 3, 8, 8))
 
 
 @pytest.mark.gpu
