@@ -86,6 +86,8 @@ def build_runner(variant: str, model: nn.Module, device: str, example: torch.Ten
     if variant in CUDA_ONLY and device != "cuda":
         raise RuntimeUnavailable(f"{variant} needs CUDA")
     half = device == "cuda"
+    if half:
+        torch.backends.cudnn.benchmark = True  # as the protocol
     channels_last = variant in ("channels_last", "cuda_graphs")
     net = prepared(model, device, half)
     if channels_last:
