@@ -311,17 +311,17 @@ def choose_crops(gt_folder: Path, bicubic_folder: Path, model_folders: list[Path
         bic_file = Path(bicubic_folder) / f"{stem}.png"
         if not bic_file.is_file():
             continue
-        bic = load_rgb(bic_file).astype(np.int64)
+        bic = load_rgb(bic_file).astype(np.int32)  # 255**2 * 3 channels * models fits easily
         others = [f / f"{stem}.png" for f in model_folders if (f / f"{stem}.png").is_file()]
         if not others:
             others = [Path(gt_folder) / f"{stem}.png"]
-        diff = np.zeros(bic.shape[:2], dtype=np.int64)
+        diff = np.zeros(bic.shape[:2], dtype=np.int32)
         for f in others:
             img = load_rgb(f)
             if img.shape != bic.shape:
                 raise ImageError(f"{f}: size {img.shape[:2]} differs from bicubic's {bic.shape[:2]}; "
                                  "re-run eval.evaluate with --save-sr")
-            diff += ((img.astype(np.int64) - bic) ** 2).sum(axis=2)
+            diff += ((img.astype(np.int32) - bic) ** 2).sum(axis=2, dtype=np.int32)
         s = min(side, *bic.shape[:2])
         top, left, value = _max_window(diff, s)
         candidates.append((-value, len(candidates), Spot(stem, top, left, s)))
