@@ -116,7 +116,7 @@ def test_quick_cpu_run_writes_every_report_file(tmp_path):
     assert train["throughput"][0]["patches_per_s"] > 0 and train["paper_profile_estimate"]["pairs"] == 2_400_000
     assert train["stage1"]["params"] == 54_984 and train["stage3"]["params"] == 50_400
     labels = {e["label"] for e in steps["leaderboard"]["entries"]}
-    assert {"bicubic", "bicubic_pp_gpu"} <= labels
+    assert {"bicubic", "bicubic_pp_gpu", "espcn_gpu"} <= labels
     board = json.loads((folder / "leaderboard.json").read_text())
     assert {r["model"] for r in board} == labels and all(r["dataset"] == "demo" for r in board)
     md = (folder / "report.md").read_text()

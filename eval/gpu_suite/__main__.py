@@ -31,6 +31,7 @@ from eval.sweep import DEFAULT_CHANNELS, parse_channels
 MIN_STEP_S = 20.0  # no step starts with less than this left
 GRACE_S = 8.0  # a step aims to finish this long before it is killed
 RELEASED_NAME = "bicubic_pp_x3.pth"
+DEFAULT_BASELINES = ["espcn", "fsrcnn", "abpn", "rfdn", "rt4ksr"]
 
 
 class SuiteInputError(ValueError):
@@ -87,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-patch", type=int, default=24,
                    help="LR patch of the three training stages (default 24: T91's smallest image is 26 px)")
     p.add_argument("--train-batch", type=int, default=64, help="batch of the three training stages (default 64)")
+    p.add_argument("--train-baselines", nargs="*", default=DEFAULT_BASELINES,
+                   help="baselines trained after Bicubic++ with the same trainer, for the leaderboard "
+                        "(default espcn fsrcnn abpn rfdn rt4ksr; --quick: espcn; none: give the flag alone)")
     return p
 
 
@@ -127,7 +131,9 @@ def make_context(args: argparse.Namespace) -> SuiteContext:
         warmup=1 if quick else None, passes=2 if quick else None,
         repeats=args.repeats or (2 if quick else 5), lr_hw=list(QUICK_LR_HW) if quick else None,
         variants=list(args.variants), variant_models=list(args.variant_models), sweep_channels=channels,
-        train_patch=8 if quick else args.train_patch, train_batch=4 if quick else args.train_batch)
+        train_patch=8 if quick else args.train_patch, train_batch=4 if quick else args.train_batch,
+        train_baselines=(["espcn"] if quick and args.train_baselines == DEFAULT_BASELINES
+                         else list(args.train_baselines)))
 
 
 def run_step(name: str, ctx: SuiteContext, timeout: float, scratch: Path) -> dict:

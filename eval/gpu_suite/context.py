@@ -38,6 +38,7 @@ class SuiteContext:
     sweep_channels: list
     train_patch: int
     train_batch: int
+    train_baselines: list = field(default_factory=list)  # baselines trained after Bicubic++ (same trainer)
     step_deadline: float = 0.0  # unix time by which the running step should wrap up
     extra: dict = field(default_factory=dict)
 

@@ -125,6 +125,14 @@ def training_section(step: dict, card: str) -> list[str]:
                              fmt(s.get("best_val_psnr_rgb"), ".3f"), fmt(s.get("train_seconds"), ".1f"),
                              fmt(s.get("pairs_per_second"), ",.0f")])
         lines += table(["stage", "params", "epochs", "best val PSNR RGB", "seconds", "pairs/s"], rows)
+    base = step.get("baselines") or []
+    if base:
+        lines += ["Baselines, same trainer, an equal share of the time left each:", ""]
+        lines += table(["model", "epochs", "patches/s", "val PSNR RGB", "params", "note"],
+                       [[b["model"], fmt(b.get("epochs"), "d"), fmt(b.get("patches_per_s"), ",.0f"),
+                         fmt((b.get("summary") or {}).get("best_val_psnr_rgb"), ".3f"),
+                         fmt((b.get("summary") or {}).get("params"), ",d"), b.get("error") or b.get("skipped") or ""]
+                        for b in base])
     if step.get("stages_skipped"):
         lines += [f"Stages skipped: {step['stages_skipped']}", ""]
     return lines

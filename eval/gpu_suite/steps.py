@@ -19,7 +19,7 @@ WEIGHTS = {"environment": 0.02, "data": 0.08, "gpu_tests": 0.12, "protocol": 0.1
            "sweep": 0.07, "training": 0.23, "leaderboard": 0.15}
 EAGER_MODELS = ("bicubic", "bicubic_pp")
 PAPER_PAIRS = 3 * 1000 * 800  # three stages x 1000 epochs x 800 pairs (the paper's text)
-GPU_LABEL = "bicubic_pp_gpu"
+SUITE_SUFFIX = "_gpu"  # label suffix of the models this suite trains
 RELEASED_LABEL = "bicubic_pp_released"
 
 
@@ -265,8 +265,8 @@ def stage_epochs(seconds: float, patches_per_s: float, pairs_per_epoch: int) -> 
     return max(1, int(seconds * 0.8 * patches_per_s / pairs_per_epoch))
 
 
-def three_stages(ctx: SuiteContext, rec: Record) -> None:
-    """Stage 1 (34 ch + bias) -> stage 2 (prune to 32, finetune) -> stage 3 (no bias, finetune), sized to the time left."""
+def three_stages(ctx: SuiteContext, rec: Record, budget: float) -> None:
+    """Stage 1 (34 ch + bias) -> stage 2 (prune to 32, finetune) -> stage 3 (no bias, finetune) in ``budget`` s."""
     from models.prune import prune_stage
     from models.train_throughput import measure_throughput
     from models.trainer import train
@@ -275,30 +275,54 @@ def three_stages(ctx: SuiteContext, rec: Record) -> None:
     pairs = 64 if ctx.quick else 12800
     probe = measure_throughput(train_config(ctx, model_kwargs={"channels": 34, "bias": True}),
                                steps=2 if ctx.quick else 50, warmup=1 if ctx.quick else 10)
-    budget = max(0.0, time_left(ctx) - 15)
     split = {"stage1": 0.5, "stage2": 0.25, "stage3": 0.25}
     epochs = {k: 1 if ctx.quick else stage_epochs(budget * f, probe["patches_per_s"], pairs)
               for k, f in split.items()}
     rec.put("plan", {"patches_per_s": probe["patches_per_s"], "pairs_per_epoch": pairs, "epochs": epochs,
                      "lr_patch": ctx.train_patch, "batch": ctx.train_batch, "train_sets": ctx.train_sets,
                      "val_sets": ctx.val_sets, "seconds_available": budget})
-    common = {"pairs_per_epoch": pairs}
     s1 = train(train_config(ctx, out=str(root / "bicubic_pp_stage1"), model_kwargs={"channels": 34, "bias": True},
-                            epochs=epochs["stage1"], val_every=max(1, epochs["stage1"] // 4), **common))
+                            epochs=epochs["stage1"], val_every=max(1, epochs["stage1"] // 4), pairs_per_epoch=pairs))
     rec.put("stage1", s1)
-    s2 = prune_stage(train_config(ctx, out=str(root / "bicubic_pp_stage2"), init=str(root / "bicubic_pp_stage1" / "best.pt"),
-                                  epochs=epochs["stage2"], lr=1e-3, val_every=max(1, epochs["stage2"] // 2),
-                                  **common), target=32)
+    s2 = prune_stage(train_config(ctx, out=str(root / "bicubic_pp_stage2"),
+                                  init=str(root / "bicubic_pp_stage1" / "best.pt"), epochs=epochs["stage2"],
+                                  lr=1e-3, val_every=max(1, epochs["stage2"] // 2), pairs_per_epoch=pairs),
+                     target=32)
     rec.put("stage2", s2)
     s3 = train(train_config(ctx, out=str(root / "bicubic_pp"), init=str(root / "bicubic_pp_stage2" / "best.pt"),
                             drop_bias=True, epochs=epochs["stage3"], lr=1e-3,
-                            val_every=max(1, epochs["stage3"] // 2), **common))
+                            val_every=max(1, epochs["stage3"] // 2), pairs_per_epoch=pairs))
     rec.put("stage3", s3)
     rec.put("checkpoint", str(root / "bicubic_pp" / "best.pt"))
 
 
+def baselines(ctx: SuiteContext, rec: Record, budget: float) -> None:
+    """Each baseline with the same trainer, an equal share of ``budget`` s (the mirror profile's optimiser)."""
+    from models.train_throughput import measure_throughput
+    from models.trainer import train
+
+    pairs = 64 if ctx.quick else 6400
+    names = list(ctx.train_baselines)
+    for i, name in enumerate(names):
+        share = max(0.0, time_left(ctx) - 10) / (len(names) - i) if not ctx.quick else budget
+        if share < 5:
+            rec.append("baselines", {"model": name, "skipped": "step budget used up"})
+            continue
+        settings = {"model": name, "model_kwargs": {}, "out": str(Path(ctx.work) / "train" / name), "lr": 2e-3,
+                    "pairs_per_epoch": pairs}
+        try:
+            probe = measure_throughput(train_config(ctx, **settings), steps=2 if ctx.quick else 30,
+                                       warmup=1 if ctx.quick else 5)
+            epochs = 1 if ctx.quick else stage_epochs(share - 3, probe["patches_per_s"], pairs)
+            summary = train(train_config(ctx, **settings, epochs=epochs, val_every=epochs))
+            rec.append("baselines", {"model": name, "epochs": epochs, "patches_per_s": probe["patches_per_s"],
+                                     "summary": summary})
+        except Exception as exc:  # noqa: BLE001  (recorded; the next baseline still trains)
+            rec.append("baselines", {"model": name, "error": one_line(exc)})
+
+
 def step_training(ctx: SuiteContext, rec: Record) -> None:
-    """Throughput (AMP on/off) and the paper-profile estimate, then the three stages in the time left."""
+    """Throughput (AMP on/off) and the paper-profile estimate, then the three stages and the baselines."""
     import models  # noqa: F401
 
     throughput(ctx, rec)
@@ -306,7 +330,11 @@ def step_training(ctx: SuiteContext, rec: Record) -> None:
     if missing:
         rec.put("stages_skipped", f"sets not prepared: {', '.join(missing)} (see the data step)")
         return
-    three_stages(ctx, rec)
+    left = max(0.0, time_left(ctx) - 10)
+    share = 1.0 if not ctx.train_baselines else 0.55
+    three_stages(ctx, rec, left * share)
+    if ctx.train_baselines:
+        baselines(ctx, rec, left * (1 - share))
 
 
 # -- 8. the GPU leaderboard ----------------------------------------------------------------------
@@ -318,10 +346,11 @@ def leaderboard_entries(ctx: SuiteContext) -> list[dict]:
     if ctx.official and ctx.scale == 3:
         entries.append({"label": RELEASED_LABEL, "model": "bicubic_pp", "weights": ctx.official,
                         "origin": "the authors' released x3 checkpoint"})
-    gpu_ckpt = Path(ctx.work) / "train" / "bicubic_pp" / "best.pt"
-    if gpu_ckpt.is_file():
-        entries.append({"label": GPU_LABEL, "model": "bicubic_pp", "weights": str(gpu_ckpt),
-                        "origin": "trained by this suite's training step"})
+    for name in ["bicubic_pp", *ctx.train_baselines]:
+        ckpt = Path(ctx.work) / "train" / name / "best.pt"
+        if ckpt.is_file():
+            entries.append({"label": f"{name}{SUITE_SUFFIX}", "model": name, "weights": str(ckpt),
+                            "origin": f"trained by this suite's training step on {ctx.card}"})
     if ctx.weights_dir:
         for name in list_models():
             ckpt = Path(ctx.weights_dir) / name / "best.pt"
