@@ -57,7 +57,8 @@ from eval.metrics import (
     y_metrics,
 )
 from eval.provenance import provenance
-from eval.runtime import RuntimeUnavailable, input_shape, measure_runtime, require_cuda
+from eval.runtime import (ORIENTATION, OUTPUT_HW, RuntimeUnavailable, input_shape, measure_runtime,
+                          require_cuda)
 from models.registry import ModelError, create_model
 
 DEGRADATIONS = ("ntire23", "classic")
@@ -299,7 +300,8 @@ def evaluate(args, console: Console | None = None) -> dict:
     }
     if args.runtime != "off":
         result["runtime"] = measure_runtime(model, args.scale, "cuda" if device == "cuda" else "cpu",
-                                            warmup=args.warmup, passes=args.passes)
+                                            warmup=args.warmup, passes=args.passes,
+                                            orientation=args.runtime_orientation)
     if args.runtime == "gpu" and result["psnr_rgb"] is not None:
         result["fp16_check"] = fp16_check(model, pairs, args.scale, result["psnr_rgb"])
     result["provenance"] = provenance(Path(lr_folder) / "manifest.json", device)
@@ -332,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runtime", default="off", choices=("gpu", "cpu", "off"))
     p.add_argument("--passes", type=int, default=None, help="timed passes (default 244 gpu / 5 cpu)")
     p.add_argument("--warmup", type=int, default=None, help="warm-up passes (default 50 gpu / 1 cpu)")
+    p.add_argument("--runtime-orientation", default=ORIENTATION, choices=tuple(OUTPUT_HW),
+                   help="runtime input tensor: portrait 3840/S x 2160/S (H x W, the official script's; "
+                        "default) or landscape 2160/S x 3840/S")
     p.add_argument("--json", type=Path, default=None, help="write the result JSON here (atomically)")
     p.add_argument("--save-sr", type=Path, default=None, help="write SR PNGs into this folder")
     p.add_argument("--ntire23-compat", action="store_true",

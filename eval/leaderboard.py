@@ -2,7 +2,7 @@
 
 Reads ``<data root>/results/*.json`` (``--results``), prints one rich table per test set and writes
 ``leaderboard/leaderboard.{md,csv,json}``, ``metrics.json`` (nested, for ``dvc metrics``),
-``psnr_vs_runtime.png`` and ``crops.png`` (``--out``).
+``psnr_vs_runtime.png``, ``crops.png`` and the web page ``site/index.html`` (``eval.site``; ``--out``).
 Each JSON row has exactly the keys in ``ROW_KEYS``. ``score`` follows ``eval.score.score`` with
 P_bic = the RGB PSNR of the ``bicubic`` result of the same dataset/scale/degradation; it is null
 when that row or the runtime is missing. Exit status: 0 written, 1 unusable or missing results.
@@ -257,6 +257,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="test set shown in crops.png (default: the first with bicubic SR images)")
     p.add_argument("--crop-size", type=int, default=96, help="crop side in HR pixels (default 96)")
     p.add_argument("--no-figures", action="store_true", help="skip the two PNG figures")
+    p.add_argument("--no-site", action="store_true", help="skip the web page (<out>/site/index.html)")
     return p.parse_args(argv)
 
 
@@ -296,8 +297,13 @@ def main(argv: list[str] | None = None) -> int:
                           crop_size=args.crop_size, dataset=args.crop_dataset)
         if msg:
             console.print(f"[yellow]note:[/yellow] {msg}", soft_wrap=True)
+    if not args.no_site:
+        from eval.site import write_site
+
+        write_site(rows, results, args.sr or default_sr_root(), out_dir / "site", notes)
     console.print(f"wrote {out_dir}/leaderboard.md, .csv, .json"
-                  + ("" if args.no_figures else ", psnr_vs_runtime.png, crops.png"))
+                  + ("" if args.no_figures else ", psnr_vs_runtime.png, crops.png")
+                  + ("" if args.no_site else ", site/index.html"))
     return 0
 
 

@@ -3,8 +3,9 @@
 A *group* is every result of one (dataset, scale, degradation): only rows of one group are ranked
 against each other. Inside a group the rows must also be measured on the same LR images (same image
 names, same LR manifest hash), with the same Y metric preset (``conventions.y_preset``: the default
-and ``--ntire23-compat`` Y figures differ) and their runtimes on one platform (protocol + device
-name); anything else is refused with a one-line ``ResultError`` naming the files, never silently mixed.
+and ``--ntire23-compat`` Y figures differ), their runtimes on one platform (protocol + device name)
+and one input tensor (the official portrait one or the landscape option); anything else is refused
+with a one-line ``ResultError`` naming the files, never silently mixed.
 A result without ``ssim_rgb`` was written before the challenge-fidelity rules (centre crop, one gray
 rule, RGB SSIM) and is refused with the command that re-makes it: its numbers are not comparable.
 """
@@ -177,6 +178,14 @@ def _check_group(key: tuple[str, int, str], rows: list[Result]) -> None:
     _first_conflict([r for r in rows if r.platform], lambda r: r.platform,
                     f"runtimes measured on different platforms in {where}",
                     fmt=lambda v: f"{v[0]} on {v[1]}")
+    _first_conflict([r for r in rows if r.runtime], _runtime_input,
+                    f"runtimes measured on different input tensors in {where}",
+                    fmt=lambda v: "x".join(map(str, v)) or "unrecorded")
+
+
+def _runtime_input(r: Result) -> tuple[int, ...]:
+    """The NCHW input shape a result's runtime was measured on (empty when not recorded)."""
+    return tuple(r.runtime.get("input_shape") or ())
 
 
 def _first_conflict(rows: list[Result], value, what: str, unique: bool = False, fmt=str) -> None:

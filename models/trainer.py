@@ -75,6 +75,7 @@ class TrainConfig:
     init: str | None = None  # start from this checkpoint's weights (stages 2 and 3)
     drop_bias: bool = False  # remove every bias of the init model first (stage 3)
     device: str = "auto"
+    amp: bool = True  # FP16 autocast + loss scaling; takes effect on CUDA only
     threads: int = 0  # torch CPU threads (0: torch's default)
     progress: bool = True
 
@@ -226,6 +227,19 @@ def resume_state(cfg: TrainConfig, arch: dict, out: Path) -> dict | None:
     return ckpt
 
 
+def train_step(model: nn.Module, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler, loss_fn,
+               lr_b: torch.Tensor, hr_b: torch.Tensor, amp: bool) -> torch.Tensor:
+    """One optimisation step on a float NCHW [0, 1] LR/HR batch; returns the detached loss (FP32)."""
+    with torch.autocast(lr_b.device.type, dtype=torch.float16, enabled=amp):
+        pred = model(lr_b)
+    loss = loss_fn(pred.float(), hr_b)
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
+    return loss.detach()
+
+
 def _progress(enabled: bool):
     """A rich progress bar showing loss and validation PSNR."""
     from rich.progress import (
@@ -263,13 +277,14 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
     if cuda:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
-    scaler = torch.amp.GradScaler("cuda", enabled=cuda)
+    amp = cuda and cfg.amp
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
     gen = torch.Generator().manual_seed(cfg.seed)
     start, history, best = 0, [], {"val_psnr_rgb": None, "epoch": None}
     if state is not None:
         model.load_state_dict(state["state_dict"])
         opt.load_state_dict(state["optimizer"])
-        if cuda and state["scaler"]:  # a CPU run's (disabled) scaler has no state
+        if amp and state["scaler"]:  # a disabled scaler (CPU, or AMP off) has no state
             scaler.load_state_dict(state["scaler"])
         gen.set_state(state["rng"]["patches"])
         torch.set_rng_state(state["rng"]["torch"])
@@ -291,14 +306,8 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
                 lr_b, hr_b = random_patch_batch(lrs, hrs, cfg.batch, cfg.lr_patch, cfg.scale, gen, cfg.augment)
                 if cuda:
                     lr_b = lr_b.contiguous(memory_format=torch.channels_last)
-                with torch.autocast(device.type, dtype=torch.float16, enabled=cuda):
-                    pred = model(lr_b)
-                loss = loss_fn(pred.float(), hr_b)
-                opt.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(opt)
-                scaler.update()
-                loss_sum += loss.detach()
+                loss = train_step(model, opt, scaler, loss_fn, lr_b, hr_b, amp)
+                loss_sum += loss
                 bar.update(task, advance=1, loss=f"{loss.item():.5f}" if not cuda else "...")
             mean_loss = float(loss_sum) / iters
             if not math.isfinite(mean_loss):

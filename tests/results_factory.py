@@ -27,7 +27,7 @@ def runtime_block(mean_ms: float, device: dict = CPU) -> dict:
             "device_type": "cuda" if gpu else "cpu", "mean_ms": mean_ms, "median_ms": mean_ms * 0.99,
             "p10_ms": mean_ms * 0.97, "p90_ms": mean_ms * 1.04, "std_ms": mean_ms * 0.02,
             "warmup": 50 if gpu else 2, "passes": 244 if gpu else 5,
-            "input_shape": [1, 3, 720, 1280], "peak_mem_mb": 812.5 if gpu else None, "device": device}
+            "input_shape": [1, 3, 1280, 720], "peak_mem_mb": 812.5 if gpu else None, "device": device}
 
 
 def make_result(label: str = "bicubic_pp", *, model: str | None = None, dataset: str = "set5",

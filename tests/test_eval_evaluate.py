@@ -118,7 +118,7 @@ def test_folder_dataset_runs_and_saves_sr(tiny_folder, tmp_path, capsys):
     assert sorted(p.name for p in sr_dir.glob("*.png")) == ["im0.png", "im1.png"]
     assert Image.open(sr_dir / "im0.png").size == (60, 48)
     rt = result["runtime"]
-    assert rt["protocol"] == "cpu-fp32" and rt["input_shape"] == [1, 3, 720, 1280] and rt["passes"] == 1
+    assert rt["protocol"] == "cpu-fp32" and rt["input_shape"] == [1, 3, 1280, 720] and rt["passes"] == 1
 
 
 def test_gt_lr_size_mismatch(tiny_folder, tmp_path, capsys):

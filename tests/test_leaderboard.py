@@ -26,9 +26,9 @@ def _text(capsys) -> str:
 
 
 def _run(tmp_path, *extra) -> tuple[int, list[dict]]:
-    """Run the CLI on tmp_path/results without figures; return (status, leaderboard.json rows)."""
+    """Run the CLI on tmp_path/results without figures or page; return (status, leaderboard.json rows)."""
     rc = main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "lb"),
-               "--no-figures", *extra])
+               "--no-figures", "--no-site", *extra])
     out = tmp_path / "lb" / "leaderboard.json"
     return rc, json.loads(out.read_text()) if rc == 0 else []
 
