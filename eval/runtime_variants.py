@@ -66,6 +66,9 @@ def cuda_graph_runner(net: nn.Module, example: torch.Tensor):
         graph.replay()
         return static_out
 
+    # The graph reads net's weights at their captured addresses: keep them alive with the runner (once
+    # freed, the allocator hands that memory to the next tensor and replays compute garbage).
+    run.module = net
     return run, static_in
 
 

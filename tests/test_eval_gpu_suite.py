@@ -121,3 +121,18 @@ def test_quick_cpu_run_writes_every_report_file(tmp_path):
     assert {r["model"] for r in board} == labels and all(r["dataset"] == "demo" for r in board)
     md = (folder / "report.md").read_text()
     assert f"# GPU suite report: {report['card']}" in md and "## Channels sweep" in md
+
+
+def test_keep_reruns_only_the_named_steps(tmp_path):
+    args = ["--device", "cpu", "--quick", "--out", str(tmp_path), "--budget-s", "120"]
+    assert suite_main([*args, "--steps", "environment"]) == 0
+    (report_path,) = tmp_path.glob("*/report.json")
+    first = json.loads(report_path.read_text())
+    assert suite_main([*args, "--steps", "gpu_tests", "--keep"]) == 0
+    second = json.loads(report_path.read_text())
+    assert list(second["steps"]) == ["environment", "gpu_tests"]
+    assert second["steps"]["environment"]["run"] == first["created"]
+    assert second["steps"]["gpu_tests"]["run"] == second["created"]
+    assert [r["created"] for r in second["runs"]] == [first["created"], second["created"]]
+    assert suite_main([*args, "--steps", "environment"]) == 0  # without --keep: a fresh report
+    assert list(json.loads(report_path.read_text())["steps"]) == ["environment"]

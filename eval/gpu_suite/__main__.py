@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="toy sizes: 32x48 input, 2 passes, 2 repeats, embedded demo data, 1-epoch stages")
     p.add_argument("--steps", nargs="+", default=list(STEPS), choices=STEPS, metavar="STEP",
                    help=f"steps to run, in this order: {' '.join(STEPS)} (default all)")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the other steps of an earlier report of this card in OUT (re-run only --steps)")
     p.add_argument("--scale", type=int, default=3, help="upscaling factor (default 3)")
     p.add_argument("--test-sets", nargs="+", default=None,
                    help="leaderboard test sets (default set5 set14 urban100; --quick: demo)")
@@ -177,24 +179,44 @@ def write_report(report: dict, out: Path) -> None:
     write_atomic(out / "report.md", markdown(report))
 
 
-def run_suite(ctx: SuiteContext, steps: list[str], budget_s: float) -> dict:
-    """Every step in order, each with its share of what is left of ``budget_s``; the report after each."""
+def earlier_steps(out: Path, ctx: SuiteContext, steps: list[str]) -> tuple[dict, list]:
+    """Steps of an earlier report in ``out`` (same card, same quick mode) that this run does not repeat."""
+    old = read_record(out / "report.json")
+    if not old or old.get("card") != ctx.card or old.get("quick") != ctx.quick:
+        return {}, []
+    runs = old.get("runs") or [{k: old.get(k) for k in ("created", "git_commit", "command", "budget_s")}]
+    first = runs[0]["created"]
+    kept = {n: {**s, "run": s.get("run", first)} for n, s in old.get("steps", {}).items() if n not in steps}
+    return kept, runs
+
+
+def run_suite(ctx: SuiteContext, steps: list[str], budget_s: float, keep: bool = False) -> dict:
+    """Every step in order, each with its share of what is left of ``budget_s``; the report after each.
+
+    With ``keep``, the steps of an earlier report in the same folder that are not run again stay in the
+    report, each marked with the run (``created``) it comes from.
+    """
     out, scratch = Path(ctx.out), Path(ctx.work) / "steps"
     out.mkdir(parents=True, exist_ok=True)
     scratch.mkdir(parents=True, exist_ok=True)
     start = time.time()
     deadline = start + budget_s
+    kept, runs = earlier_steps(out, ctx, steps) if keep else ({}, [])
+    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    this_run = {"created": created, "git_commit": git_commit(), "command": " ".join(sys.argv), "budget_s": budget_s}
     report = {"suite": "rtsr-bench GPU suite", "card": ctx.card, "device_type": ctx.device, "quick": ctx.quick,
-              "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-              "git_commit": git_commit(), "budget_s": budget_s, "command": " ".join(sys.argv),
-              "settings": {k: v for k, v in asdict(ctx).items() if k != "step_deadline"}, "steps": {}}
+              **this_run, "runs": [*runs, this_run],
+              "settings": {k: v for k, v in asdict(ctx).items() if k != "step_deadline"},
+              "steps": {n: kept[n] for n in STEPS if n in kept}}
     for i, name in enumerate(steps):
         remaining = deadline - time.time()
         share = WEIGHTS[name] / sum(WEIGHTS[n] for n in steps[i:])
         if remaining < MIN_STEP_S:
             report["steps"][name] = {"status": "skipped", "reason": f"suite budget used up ({remaining:.0f} s left)"}
         else:
-            report["steps"][name] = run_step(name, ctx, max(MIN_STEP_S, remaining * share), scratch)
+            report["steps"][name] = {**run_step(name, ctx, max(MIN_STEP_S, remaining * share), scratch),
+                                     "run": created}
+        report["steps"] = {n: report["steps"][n] for n in STEPS if n in report["steps"]}
         report["elapsed_s"] = round(time.time() - start, 1)
         write_report(report, out)
     return report
@@ -208,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     except (SuiteInputError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    report = run_suite(ctx, [s for s in STEPS if s in args.steps], args.budget_s)
-    bad = {n: s["status"] for n, s in report["steps"].items() if s["status"] != "ok"}
+    report = run_suite(ctx, [s for s in STEPS if s in args.steps], args.budget_s, keep=args.keep)
+    bad = {n: s["status"] for n, s in report["steps"].items() if s["status"] != "ok" and n in args.steps}
     print(f"\ngpu suite: {len(report['steps']) - len(bad)}/{len(report['steps'])} steps ok in "
           f"{report['elapsed_s']:.0f} s; report -> {ctx.out}/report.md", file=sys.stderr)
     for name, status in bad.items():

@@ -158,12 +158,13 @@ SECTIONS = {"environment": environment_section, "data": lambda s, c: data_sectio
 def markdown(report: dict) -> str:
     """The whole report."""
     card = report["card"]
-    lines = [f"# GPU suite report: {card}", "",
-             f"{report['created']}, commit {report['git_commit']}, budget {report['budget_s']:.0f} s, "
-             f"elapsed {report.get('elapsed_s', 0):.0f} s{', QUICK (toy sizes)' if report['quick'] else ''}.",
-             f"Command: `{report['command']}`", ""]
-    lines += table(["step", "status", "seconds"],
-                   [[n, status_line(s), fmt(s.get("seconds"), ".0f")] for n, s in report["steps"].items()])
+    runs = report.get("runs") or [report]
+    lines = [f"# GPU suite report: {card}{' (QUICK: toy sizes)' if report['quick'] else ''}", "", "Runs:", ""]
+    lines += [f"- {r['created']}: commit {r['git_commit']}, budget {r['budget_s']:.0f} s, `{r['command']}`"
+              for r in runs]
+    lines += [""] + table(["step", "status", "seconds", "run"],
+                          [[n, status_line(s), fmt(s.get("seconds"), ".0f"), s.get("run", report["created"])]
+                           for n, s in report["steps"].items()])
     for name, step in report["steps"].items():
         if step["status"] != "skipped":
             try:
