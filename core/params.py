@@ -13,8 +13,13 @@ OVERRIDEs are Hydra override patterns, exactly as given to ``dvc exp run -S``.
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
+import tempfile
+from functools import cache
 from pathlib import Path
+
+import yaml
 
 from core.cli import cli_main
 from core.errors import RtsrError
@@ -53,6 +58,19 @@ def compose_params(output: Path, overrides: list[str], root: Path = REPO_ROOT) -
         raise ParamsError(f"cannot compose {config_dir or config_module} with {overrides}: "
                           f"{str(exc).splitlines()[0]}") from None
     return output
+
+
+@cache
+def _composed(overrides: tuple[str, ...]) -> dict:
+    """``composed_params``' mapping, composed once per process (callers get deep copies)."""
+    with tempfile.TemporaryDirectory(prefix="rtsr-params-") as tmp:
+        path = compose_params(Path(tmp) / PARAMS_FILE, list(overrides))
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def composed_params(overrides: list[str]) -> dict:
+    """The params mapping conf/ composes with ``overrides``, without writing params.yaml (a copy)."""
+    return copy.deepcopy(_composed(tuple(overrides)))
 
 
 @cli_main

@@ -12,6 +12,12 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"  # ../shared: offline mirror, external checkpoints, PROTOCOL.md
 DEFAULT_MIRROR = SHARED_DIR / "sr-data"
+RELEASED_CHECKPOINT = "bicubic_pp_x3.pth"  # the authors' released Bicubic++ x3 state dict (never committed)
+
+
+def official_dir() -> Path:
+    """Folder of external checkpoints: ``$RTSR_OFFICIAL_DIR`` or ``../shared/official``."""
+    return Path(os.environ.get("RTSR_OFFICIAL_DIR", SHARED_DIR / "official"))
 
 
 def data_root() -> Path:

@@ -1,17 +1,23 @@
 """Make LR inputs and their ground truth from verified HR sets, reproducibly and recorded.
 
 Degradations (all on HxWx3 uint8 RGB, HWC):
-    ntire23 (default)  HR cropped top-left to a multiple of S -> Pillow ``Image.resize((w//S, h//S),
+    ntire23 (default)  HR centre-cropped to a multiple of S (``CROP_CENTER``: the challenge's
+                       ``prepare_data.py``, torchvision ``center_crop``: offsets
+                       ``int(round((H - h) / 2.0))`` and ``int(round((W - w) / 2.0))``, Python's
+                       round, i.e. half to even: a 1 px excess is cut at the bottom/right, 3 px
+                       as 2 on top and 1 below) -> Pillow ``Image.resize((w//S, h//S),
                        Image.BICUBIC)`` (antialiased) -> Pillow JPEG in memory with quality Q
                        (default 90), subsampling 4:2:0, optimize off, progressive off, default
                        tables, all stated explicitly -> decoded by Pillow -> PNG.
-    classic            the same crop -> MATLAB-compatible bicubic ``imresize(gt, 1/S)`` (a=-0.5,
+    classic            HR cropped top-left to a multiple of S (``CROP_TOP_LEFT``: MATLAB's
+                       ``modcrop``) -> MATLAB-compatible bicubic ``imresize(gt, 1/S)`` (a=-0.5,
                        antialiased, MATLAB rounding), no JPEG: the published Set5/Set14 protocol.
                        A grayscale HR (three equal channels) stays three equal channels, so its
                        Y for evaluation is the gray value.
 Outputs: ``data/lr/<deg>_x<S>/<name>/<stem>.png`` and ``data/gt/<deg>_x<S>/<name>/<stem>.png``
 (GT = the cropped HR; LR is exactly GT/S), each folder with a ``manifest.json`` holding the
-pixel sha256 of every image, the parameters and the Pillow/libjpeg/numpy versions; decoded JPEG
+pixel sha256 of every image, the parameters (the crop rule by name; each GT entry's
+``crop_offset`` [top, left] in HR pixels) and the Pillow/libjpeg/numpy versions; decoded JPEG
 pixels depend on the libjpeg build, hence the versions. Both folders are written to temp folders
 and renamed into place; an error leaves neither behind.
 CLI: ``python -m datasets.degrade NAME... --scale S [--degradation ntire23|classic]
@@ -30,7 +36,7 @@ from PIL import Image, features
 
 from core.cli import cli_main
 from core.io import staging_dir
-from core.protocol import DEGRADATIONS, JPEG_QUALITY
+from core.protocol import CROP_CENTER, CROP_TOP_LEFT, DEGRADATIONS, JPEG_QUALITY
 from datasets.imageio import load_rgb, pixel_sha256, save_png
 from datasets.manifest import read_manifest, write_manifest
 from datasets.paths import gt_dir, hr_dir, lr_dir
@@ -54,12 +60,23 @@ def check_quality(quality) -> int:
     return int(quality)
 
 
-def crop_to_multiple(hr: np.ndarray, s: int, name: str = "image") -> np.ndarray:
-    """Crop an HxWxC array top-left to H, W multiples of ``s``; error if a side is smaller than ``s``."""
+def crop_offset(h: int, w: int, s: int, rule: str) -> tuple[int, int]:
+    """(top, left) of the largest H, W multiple of ``s`` inside ``h`` x ``w`` under the named ``rule``."""
+    ch, cw = h - h % s, w - w % s
+    if rule == CROP_CENTER:  # torchvision's int(round(...)); Python's round is half to even, int out
+        return round((h - ch) / 2.0), round((w - cw) / 2.0)
+    if rule == CROP_TOP_LEFT:
+        return 0, 0
+    raise DatasetError(f"unknown crop rule {rule!r}; use {CROP_CENTER} or {CROP_TOP_LEFT}")
+
+
+def crop_to_multiple(hr: np.ndarray, s: int, name: str = "image", *, rule: str) -> np.ndarray:
+    """Crop an HxWxC array to H, W multiples of ``s`` by the named ``rule``; error if a side < ``s``."""
     h, w = hr.shape[:2]
     if h < s or w < s:
         raise DatasetError(f"{name}: {w}x{h} is smaller than the scale {s}; remove it or use a smaller --scale")
-    return hr[: h - h % s, : w - w % s]
+    top, left = crop_offset(h, w, s, rule)
+    return hr[top: top + h - h % s, left: left + w - w % s]
 
 
 def jpeg_roundtrip(rgb: np.ndarray, quality: int = 90) -> np.ndarray:
@@ -73,20 +90,20 @@ def jpeg_roundtrip(rgb: np.ndarray, quality: int = 90) -> np.ndarray:
 
 
 def degrade_ntire23(hr: np.ndarray, scale: int, quality: int = 90, name: str = "image") -> np.ndarray:
-    """NTIRE 2023 LR from uint8 RGB HWC: crop, Pillow bicubic 1/S, JPEG q (4:2:0) round trip."""
+    """NTIRE 2023 LR from uint8 RGB HWC: centre crop, Pillow bicubic 1/S, JPEG q (4:2:0) round trip."""
     scale, quality = check_scale(scale), check_quality(quality)
-    gt = crop_to_multiple(hr, scale, name)
+    gt = crop_to_multiple(hr, scale, name, rule=CROP_CENTER)
     h, w = gt.shape[:2]
     small = Image.fromarray(gt).resize((w // scale, h // scale), Image.BICUBIC)
     return jpeg_roundtrip(np.asarray(small), quality)
 
 
 def degrade_classic(hr: np.ndarray, scale: int, name: str = "image") -> np.ndarray:
-    """Classic LR from uint8 RGB HWC: crop, MATLAB bicubic imresize by 1/S, uint8 (no JPEG)."""
+    """Classic LR from uint8 RGB HWC: top-left crop, MATLAB bicubic imresize by 1/S, uint8 (no JPEG)."""
     from datasets.matlab_resize import imresize
 
     scale = check_scale(scale)
-    gt = crop_to_multiple(hr, scale, name)
+    gt = crop_to_multiple(hr, scale, name, rule=CROP_TOP_LEFT)
     lr = imresize(gt, 1.0 / scale)
     h, w = gt.shape[:2]
     if lr.shape != (h // scale, w // scale, 3) or lr.dtype != np.uint8:
@@ -97,10 +114,10 @@ def degrade_classic(hr: np.ndarray, scale: int, name: str = "image") -> np.ndarr
 def degradation_params(degradation: str, scale: int, quality: int) -> dict:
     """The parameters recorded in (and hashed into) both manifests."""
     if degradation == "ntire23":
-        return {"degradation": "ntire23", "scale": scale, "crop": "top-left to a multiple of scale",
+        return {"degradation": "ntire23", "scale": scale, "crop": CROP_CENTER,
                 "resize": "PIL.Image.resize BICUBIC", "jpeg": dict(JPEG_OPTIONS, quality=quality)}
     if degradation == "classic":
-        return {"degradation": "classic", "scale": scale, "crop": "top-left to a multiple of scale",
+        return {"degradation": "classic", "scale": scale, "crop": CROP_TOP_LEFT,
                 "resize": "datasets.matlab_resize.imresize (MATLAB bicubic, a=-0.5, antialiased)",
                 "jpeg": None}
     raise DatasetError(f"unknown degradation {degradation!r}; use one of {', '.join(DEGRADATIONS)}")
@@ -134,12 +151,14 @@ def degrade_dataset(name: str, scale: int, degradation: str = "ntire23", quality
         for stem in hr_manifest["images"]:
             path = hr_folder / f"{stem}.png"
             hr = load_rgb(path, drop_alpha=drop_alpha)
-            gt = crop_to_multiple(hr, scale, str(path))
+            gt = crop_to_multiple(hr, scale, str(path), rule=params["crop"])
+            offset = crop_offset(*hr.shape[:2], scale, params["crop"])
             lr = (degrade_ntire23(gt, scale, quality, str(path)) if degradation == "ntire23"
                   else degrade_classic(gt, scale, str(path)))
             save_png(gt_tmp / f"{stem}.png", gt)
             save_png(lr_tmp / f"{stem}.png", lr)
             gt_images[stem] = {"sha256": pixel_sha256(gt), "shape": list(gt.shape),
+                               "crop_offset": list(offset),
                                "source_mode": hr_manifest["images"][stem].get("source_mode")}
             lr_images[stem] = {"sha256": pixel_sha256(lr), "shape": list(lr.shape)}
         write_manifest(lr_tmp, {**header, "kind": "lr", "images": lr_images})

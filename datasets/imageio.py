@@ -22,6 +22,7 @@ from core.errors import RtsrError
 from core.io import atomic_path
 
 ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+SINGLE_CHANNEL_MODES = ("L", "1", "LA", "La", "I;16", "I", "F")  # gray source files (+ alpha)
 
 
 class ImageError(RtsrError):
@@ -62,6 +63,14 @@ def _to_rgb_array(img: Image.Image, path: Path, drop_alpha: bool) -> np.ndarray:
             "convert it to 8-bit RGB or grayscale first"
         )
     return np.ascontiguousarray(np.asarray(img, dtype=np.uint8))
+
+
+def is_single_channel_mode(mode: str | None) -> bool:
+    """True for a PIL mode of a single-channel (gray) source file: the one gray rule of the metrics.
+
+    Decided by the source file, never by pixel values: an RGB file with equal channels is RGB.
+    """
+    return mode in SINGLE_CHANNEL_MODES
 
 
 def is_grayscale(rgb: np.ndarray) -> bool:

@@ -3,7 +3,8 @@
 Layout (all images PNG, RGB uint8):
     data/hr/<dataset>/<stem>.png                         verified HR images
     data/lr/<degradation>_x<S>/<dataset>/<stem>.png      LR inputs (+ manifest.json)
-    data/gt/<degradation>_x<S>/<dataset>/<stem>.png      HR cropped to a multiple of S (+ manifest.json)
+    data/gt/<degradation>_x<S>/<dataset>/<stem>.png      HR cropped to a multiple of S (+ manifest.json;
+                                                         ntire23: centre crop, classic: top-left)
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def lr_dir(dataset: str, scale: int, degradation: str = "ntire23") -> Path:
 
 
 def gt_dir(dataset: str, scale: int, degradation: str = "ntire23") -> Path:
-    """Folder of the ground truth (HR cropped top-left to a multiple of ``scale``)."""
+    """Folder of the ground truth (HR cropped to a multiple of ``scale`` by the degradation's crop rule)."""
     return data_root() / "gt" / f"{degradation}_x{scale}" / _safe(dataset)
 
 

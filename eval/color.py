@@ -5,12 +5,18 @@ Named choices:
   for RGB in [0, 255], result in [16, 235] (MATLAB ``rgb2ycbcr``).
 - ``NTIRE23_COMPAT``: the challenge code's Y, which applies the BGR weights to RGB arrays
   (R and B weights swapped): ``Y = 16 + (24.966 R + 128.553 G + 65.481 B) / 255``. Off by default.
+  ``ntire23_y`` computes it in the challenge code's own arithmetic (``to_y_channel`` of
+  ``calc_metrics.py``: float32 RGB/255, the weights in float64, /255 to float32, x255 in float32),
+  so that metrics on it equal the challenge's to the last float32 bit.
 - Rounding (``Y_ROUNDING``): Y is rounded to an integer (half away from zero), as MATLAB's
   ``rgb2ycbcr`` does for uint8 images and as the published classic tables used. ``round_y=False``
   keeps the float value (BasicSR's convention) when asked.
-- Grayscale (``gray_luma``): a grayscale image's Y is its gray value. For an RGB SR output compared
-  with a grayscale GT, the consistent counterpart is full-range BT.601 luma
+- Grayscale (``gray_luma``): a single-channel source file's Y is its gray value. For an RGB SR
+  output compared with such a GT, the consistent counterpart is full-range BT.601 luma
   ``0.299 R + 0.587 G + 0.114 B`` (exactly the gray value for three equal channels), rounded.
+  Which images are gray is decided by the source file (``datasets.imageio.is_single_channel_mode``
+  of the HR manifest's ``source_mode``), never by equal channels: a 3-channel file whose channels
+  happen to be equal goes through the formula, as MATLAB's ``rgb2ycbcr`` does.
 """
 from __future__ import annotations
 
@@ -67,6 +73,9 @@ def gray_luma(rgb: np.ndarray, round_y: bool = True) -> np.ndarray:
     return round_half_away(y) if round_y else y
 
 
-def is_gray(rgb: np.ndarray) -> bool:
-    """True when an HxWx3 array has three identical channels (a replicated grayscale image)."""
-    return bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
+def ntire23_y(rgb: np.ndarray) -> np.ndarray:
+    """The challenge code's unrounded Y (float32 HxW in [16, 235]) of uint8 RGB, swapped weights."""
+    _check_rgb_uint8(rgb)
+    x = rgb.astype(np.float32) / 255.0  # float32, as to_y_channel
+    y = np.dot(x, list(NTIRE23_COMPAT.weights)) + NTIRE23_COMPAT.offset  # float64, as bgr2ycbcr
+    return (y / 255.0).astype(np.float32) * 255.0  # float32 [0, 1], then x255 in float32

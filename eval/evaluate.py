@@ -5,18 +5,23 @@ Usage::
     python -m eval.evaluate --model NAME|module:factory [--weights P] [--label L] --dataset NAME|folder:DIR
         --scale S [--degradation ntire23|classic] [--runtime gpu|cpu|off] [--json OUT]
         [--save-sr DIR] [--ntire23-compat] [--classic-y] [--passes N] [--warmup N]
+        [--runtime-orientation portrait|landscape]
 
 LR/GT come from ``datasets.degrade.degrade_dataset`` (made if missing). Every image goes through
 ``models.padding.upscale``; each output's size and finiteness is checked (a NaN/Inf names the image).
 Named conventions:
 - Output to uint8 (``OUTPUT_ROUNDING``): clamp to [0, 1], x255, ``torch.round`` (half to even), uint8.
-- Metrics: ``eval.metrics`` (RGB PSNR is the ranking metric; Y uses BT.601, rounded, ``scale`` shaved).
+- Metrics: ``eval.metrics`` (RGB PSNR is the ranking metric; RGB SSIM as the challenge reports it;
+  Y uses BT.601, rounded, ``scale`` shaved). One gray rule everywhere: a single-channel source file
+  (the GT manifest's ``source_mode``) uses its gray value as Y; every 3-channel file uses the formula.
+- ``--ntire23-compat``: the challenge's ``calc_metrics.py`` exactly (``Y_NTIRE23_COMPAT``: swapped
+  R/B weights, float32 unrounded Y, no border crop, gray files as three equal channels).
 - ``--classic-y``: the published-table protocol (needs ``--degradation classic``): the GT's uint8
-  BT.601 Y (the gray value for a single-channel source file, per the HR manifest's ``source_mode``)
+  BT.601 Y (the gray value for a single-channel source file, per the GT manifest's ``source_mode``)
   is shrunk with MATLAB ``imresize`` to the LR, fed as three equal channels, and the SR Y is the
-  rounded channel mean (exact for per-channel upscalers such as ``bicubic_matlab``); RGB PSNR is
-  null. It reproduces the classic tables; the default classic path (resize RGB, Y from the RGB
-  output) differs by up to ~0.015 dB (see tests/test_eval_golden.py).
+  rounded channel mean (exact for per-channel upscalers such as ``bicubic_matlab``); RGB PSNR and
+  SSIM are null. It reproduces the classic tables; the default classic path (resize RGB, Y from the RGB
+  output) differs by up to ~0.015 dB (see tests/eval/test_golden.py).
 - ``--runtime gpu`` also re-runs the images in FP16 on the GPU and records ``fp16_check``
   (flagged when any output is NaN/Inf or RGB PSNR drops more than 0.05 dB vs FP32).
 Errors are one line on stderr, exit status 2, and no result JSON is written.
@@ -37,23 +42,31 @@ from rich.table import Table
 
 from core.cli import cli_main
 from core.io import write_atomic
-from core.protocol import DEGRADATIONS
+from core.protocol import DEGRADATIONS, OUTPUT_HW
 from core.quantize import OUTPUT_ROUNDING, to_uint8_rgb
-from datasets.imageio import load_rgb, save_png
+from datasets.imageio import is_single_channel_mode, load_rgb, save_png
 from datasets.manifest import read_manifest
 from datasets.matlab_resize import imresize
-from datasets.paths import hr_dir
 from datasets.registry import get_dataset
-from eval.color import BT601, NTIRE23_COMPAT, Y_ROUNDING, rgb_to_y, round_half_away
+from eval.color import BT601, Y_ROUNDING, rgb_to_y, round_half_away
 from eval.errors import EvalError
-from eval.metrics import PSNR_CAP_DB, psnr, psnr_rgb, shave, ssim_planes, y_pair
+from eval.metrics import (
+    PSNR_CAP_DB,
+    Y_DEFAULT,
+    YPreset,
+    psnr,
+    psnr_rgb,
+    shave,
+    ssim_planes,
+    ssim_rgb,
+    y_metrics,
+)
 from eval.options import RUNTIMES, EvalOptions
 from eval.provenance import provenance
 from eval.runtime import input_shape, measure_runtime, require_cuda
 from models.registry import ModelError, create_model
 
 FP16_TOLERANCE_DB = 0.05
-SINGLE_CHANNEL_MODES = ("L", "1", "LA", "I;16", "I", "F")
 
 
 @dataclass
@@ -114,45 +127,48 @@ def run_image(model, name: str, lr: np.ndarray, scale: int, device: str = "cpu",
     return to_uint8_rgb(out, order)
 
 
-def image_metrics(sr: np.ndarray, gt: np.ndarray, scale: int, compat: bool) -> dict:
-    """The three per-image metrics of a uint8 RGB SR/GT pair (``psnr_y``/``ssim_y`` on one Y pair)."""
-    ysr, ygt = (shave(y, scale) for y in y_pair(sr, gt, ntire23_compat=compat))
-    return {"psnr_rgb": psnr_rgb(sr, gt), "psnr_y": psnr(ysr, ygt), "ssim_y": ssim_planes(ysr, ygt)}
+def image_metrics(sr: np.ndarray, gt: np.ndarray, scale: int, preset: YPreset = Y_DEFAULT,
+                  gray_source: bool = False) -> dict:
+    """The four per-image metrics of a uint8 RGB SR/GT pair (RGB ones, then Y under ``preset``)."""
+    return {"psnr_rgb": psnr_rgb(sr, gt), "ssim_rgb": ssim_rgb(sr, gt),
+            **y_metrics(sr, gt, scale, preset, gray_source)}
 
 
-def source_modes(dataset: str) -> dict[str, str]:
-    """stem -> PIL mode of the original file, from the HR manifest (for ``--classic-y``)."""
-    spec = get_dataset(dataset)
-    manifest = read_manifest(hr_dir(spec.name)) or {}
+def source_modes(gt_folder: Path) -> dict[str, str]:
+    """stem -> PIL mode of the original source file, from the GT manifest (the gray rule's input)."""
+    manifest = read_manifest(gt_folder) or {}
     modes = {stem: entry.get("source_mode") for stem, entry in manifest.get("images", {}).items()}
-    if not modes or any(m is None for m in modes.values()):
-        raise EvalError(f"{hr_dir(spec.name)}: HR manifest lacks source_mode (made by an older fetch); "
-                        f"run `python -m datasets.fetch {dataset} --force`")
+    if not modes:
+        raise EvalError(f"{gt_folder}: no valid manifest.json; re-run `python -m datasets.degrade --force`")
+    missing = sorted(stem for stem, mode in modes.items() if mode is None)
+    if missing:
+        raise EvalError(f"{gt_folder}: no source_mode for {missing[0]} (HR fetched by an older version); "
+                        "run `python -m datasets.fetch NAME --force`, then `datasets.degrade --force`")
     return modes
 
 
 def classic_y_gt(gt: np.ndarray, mode: str) -> np.ndarray:
     """uint8 HxW Y of a GT for ``--classic-y``: gray value of a single-channel source, else BT.601 rounded."""
-    if mode in SINGLE_CHANNEL_MODES:
+    if is_single_channel_mode(mode):
         return gt[..., 0].copy()
     return rgb_to_y(gt, BT601).astype(np.uint8)
 
 
 def classic_y_metrics(model, name: str, gt: np.ndarray, mode: str, scale: int,
                       device: str) -> tuple[dict, np.ndarray]:
-    """Y-only classic protocol for one GT: (metrics with psnr_rgb None, SR uint8 RGB)."""
+    """Y-only classic protocol for one GT: (metrics with the RGB ones None, SR uint8 RGB)."""
     y_gt = classic_y_gt(gt, mode)
     lr = np.repeat(imresize(y_gt, 1 / scale)[..., None], 3, axis=2)
     sr = run_image(model, name, lr, scale, device)
     y_sr = round_half_away(sr.astype(np.float64).mean(axis=2))
     a, b = shave(y_sr, scale), shave(y_gt.astype(np.float64), scale)
-    return {"psnr_rgb": None, "psnr_y": psnr(a, b), "ssim_y": ssim_planes(a, b)}, sr
+    return {"psnr_rgb": None, "ssim_rgb": None, "psnr_y": psnr(a, b), "ssim_y": ssim_planes(a, b)}, sr
 
 
-def evaluate_images(model, pairs: list[Pair], opts: EvalOptions, device: str,
+def evaluate_images(model, pairs: list[Pair], modes: dict[str, str], opts: EvalOptions, device: str,
                     console: Console) -> list[dict]:
     """Per-image metrics for every pair (saving SR PNGs when asked), with a progress bar."""
-    modes = source_modes(opts.dataset) if opts.classic_y else None
+    preset = opts.y_preset
     rows = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
@@ -160,12 +176,14 @@ def evaluate_images(model, pairs: list[Pair], opts: EvalOptions, device: str,
         for pair in pairs:
             lr, gt = load_rgb(pair.lr), load_rgb(pair.gt)
             check_sizes(pair.name, lr, gt, opts.scale)
-            if modes is not None:
-                metrics, sr = classic_y_metrics(model, pair.name, gt, modes.get(pair.name, "RGB"),
-                                                opts.scale, device)
+            mode = modes.get(pair.name)
+            if mode is None:
+                raise EvalError(f"{pair.gt}: not in the GT manifest; re-run datasets.degrade --force")
+            if opts.classic_y:
+                metrics, sr = classic_y_metrics(model, pair.name, gt, mode, opts.scale, device)
             else:
                 sr = run_image(model, pair.name, lr, opts.scale, device)
-                metrics = image_metrics(sr, gt, opts.scale, opts.ntire23_compat)
+                metrics = image_metrics(sr, gt, opts.scale, preset, is_single_channel_mode(mode))
             if opts.save_sr is not None:
                 save_png(Path(opts.save_sr) / f"{pair.name}.png", sr)
             rows.append({"name": pair.name, **metrics})
@@ -199,12 +217,32 @@ def mean_of(rows: list[dict], key: str) -> float | None:
     return None if any(v is None for v in values) else float(np.mean(values))
 
 
-def conventions(opts: EvalOptions) -> dict:
-    """The named numeric choices this result used."""
-    return {"y": NTIRE23_COMPAT.name if opts.ntire23_compat else BT601.name, "y_rounding": Y_ROUNDING,
-            "gray_gt": "gray value (three equal channels); SR side full-range luma",
-            "classic_y": bool(opts.classic_y), "shave": opts.scale, "output_rounding": OUTPUT_ROUNDING,
-            "psnr_cap_db": PSNR_CAP_DB, "ssim": "skimage gaussian sigma=1.5 11x11, population cov"}
+SSIM_TEXT = "skimage gaussian sigma=1.5 11x11, population cov (= the challenge's calculate_ssim)"
+
+
+def conventions(opts: EvalOptions, modes: dict[str, str], gt_crop: str | None) -> dict:
+    """The named numeric choices this result used, stated for exactly this run."""
+    preset = opts.y_preset
+    gray = sorted(s for s, m in modes.items() if is_single_channel_mode(m))
+    if preset.gray_by_source:
+        gray_rule = ("by source file: a single-channel file's Y is its gray value (SR side: "
+                     "full-range luma, rounded); every 3-channel file uses the formula")
+    else:
+        gray_rule = "none: gray files read as three equal channels, the formula on every image"
+        gray = []
+    return {
+        "psnr_rgb": None if opts.classic_y else "uint8 RGB, peak 255, no border crop, float64 MSE",
+        "ssim_rgb": None if opts.classic_y else f"per RGB channel, no border crop, mean; {SSIM_TEXT}",
+        "y_preset": "classic_y" if opts.classic_y else preset.name,
+        "y": preset.y.name,
+        "y_rounding": Y_ROUNDING if preset.round_y else "none",
+        "y_arithmetic": ("float32 as calc_metrics.py (Y, MSE, log10)" if preset.float32
+                         else "float64"),
+        "y_gray": gray_rule, "y_gray_value_images": gray,
+        "shave": opts.scale if preset.shave_scale else 0,
+        "ssim": SSIM_TEXT, "classic_y": bool(opts.classic_y), "gt_crop": gt_crop,
+        "output_rounding": OUTPUT_ROUNDING, "psnr_cap_db": PSNR_CAP_DB,
+    }
 
 
 def check_options(opts: EvalOptions) -> None:
@@ -230,21 +268,24 @@ def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
     model = create_model(opts.model, scale=opts.scale, weights=opts.weights)
     lr_folder, gt_folder = degrade_dataset(opts.dataset, opts.scale, opts.degradation, progress=False)
     pairs = list_pairs(lr_folder, gt_folder)
+    modes = source_modes(gt_folder)
     device = "cuda" if opts.runtime == "gpu" else "cpu"
-    rows = evaluate_images(model.to(device), pairs, opts, device, console)
+    rows = evaluate_images(model.to(device), pairs, modes, opts, device, console)
     result = {
         "model": opts.model, "label": opts.display_label,
         "weights": str(opts.weights) if opts.weights is not None else None,
         "dataset": opts.dataset, "scale": opts.scale, "degradation": opts.degradation,
-        "psnr_rgb": mean_of(rows, "psnr_rgb"), "psnr_y": mean_of(rows, "psnr_y"),
-        "ssim_y": mean_of(rows, "ssim_y"), "per_image": rows, "runtime": None, "fp16_check": None,
+        "psnr_rgb": mean_of(rows, "psnr_rgb"), "ssim_rgb": mean_of(rows, "ssim_rgb"),
+        "psnr_y": mean_of(rows, "psnr_y"), "ssim_y": mean_of(rows, "ssim_y"),
+        "per_image": rows, "runtime": None, "fp16_check": None,
         "params": count_params(model),
         "flops": count_flops(model.cpu(), opts.scale, tuple(input_shape(opts.scale)[2:])),
-        "conventions": conventions(opts),
+        "conventions": conventions(opts, modes, (read_manifest(gt_folder) or {}).get("crop")),
     }
     if opts.runtime != "off":
         result["runtime"] = measure_runtime(model, opts.scale, "cuda" if device == "cuda" else "cpu",
-                                            warmup=opts.warmup, passes=opts.passes)
+                                            warmup=opts.warmup, passes=opts.passes,
+                                            orientation=opts.runtime_orientation)
     if opts.runtime == "gpu" and result["psnr_rgb"] is not None:
         result["fp16_check"] = fp16_check(model, pairs, opts.scale, result["psnr_rgb"])
     result["provenance"] = provenance(Path(lr_folder) / "manifest.json", device)
@@ -254,13 +295,14 @@ def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
 def summary_table(result: dict) -> Table:
     """A rich table with the means (and runtime when measured)."""
     table = Table(title=f"{result['label']} | {result['dataset']} x{result['scale']} ({result['degradation']})")
-    for col in ("images", "PSNR RGB", "PSNR Y", "SSIM Y", "runtime"):
+    for col in ("images", "PSNR RGB", "SSIM RGB", "PSNR Y", "SSIM Y", "runtime"):
         table.add_column(col, justify="right")
     fmt = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
     rt = result["runtime"]
     runtime = "-" if rt is None else f"{rt['mean_ms']:.2f} ms ({rt['protocol']})"
     table.add_row(str(len(result["per_image"])), fmt(result["psnr_rgb"], ".3f"),
-                  fmt(result["psnr_y"], ".3f"), fmt(result["ssim_y"], ".4f"), runtime)
+                  fmt(result["ssim_rgb"], ".4f"), fmt(result["psnr_y"], ".3f"),
+                  fmt(result["ssim_y"], ".4f"), runtime)
     return table
 
 
@@ -277,10 +319,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runtime", choices=RUNTIMES)
     p.add_argument("--passes", type=int, help="timed passes (default 244 gpu / 5 cpu)")
     p.add_argument("--warmup", type=int, help="warm-up passes (default 50 gpu / 1 cpu)")
+    p.add_argument("--runtime-orientation", choices=tuple(OUTPUT_HW),
+                   help="runtime input tensor: portrait 3840/S x 2160/S (H x W, the official script's) "
+                        "or landscape 2160/S x 3840/S")
     p.add_argument("--json", type=Path, default=None, help="write the result JSON here (atomically)")
     p.add_argument("--save-sr", type=Path, help="write SR PNGs into this folder")
     p.add_argument("--ntire23-compat", action="store_true",
-                   help="Y with the challenge code's swapped R/B weights (off by default)")
+                   help="Y metrics exactly as the challenge's calc_metrics.py: swapped R/B weights, "
+                        "float32 unrounded Y, no border crop, gray files as GGG (off by default)")
     p.add_argument("--classic-y", action="store_true",
                    help="Y-only classic protocol of the published tables (needs --degradation classic)")
     for action in p._actions:  # state each option's default, taken from EvalOptions

@@ -2,7 +2,7 @@
 
 Reads ``<data root>/results/*.json`` (``--results``), prints one rich table per test set and writes
 ``leaderboard/leaderboard.{md,csv,json}``, ``metrics.json`` (nested, for ``dvc metrics``),
-``psnr_vs_runtime.png`` and ``crops.png`` (``--out``).
+``psnr_vs_runtime.png``, ``crops.png`` and the web page ``site/index.html`` (``eval.site``; ``--out``).
 Each JSON row has exactly the keys in ``ROW_KEYS``. ``score`` follows ``eval.score.score`` with
 P_bic = the RGB PSNR of the ``bicubic`` result of the same dataset/scale/degradation; it is null
 when that row or the runtime is missing. Exit status (``core.cli``): 0 written, 2 unusable or
@@ -31,11 +31,12 @@ from eval.resultfiles import (
     group_results,
     load_results,
     select,
+    tables_by_set,
 )
 from eval.score import score as ntire23_score
 
-ROW_KEYS = ("dataset", "scale", "rank", "model", "params", "gflops_720p", "psnr_rgb", "psnr_y",
-            "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score")
+ROW_KEYS = ("dataset", "scale", "rank", "model", "params", "gflops_720p", "psnr_rgb", "ssim_rgb",
+            "psnr_y", "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score")
 CPU_WARNING = ("Runtimes are CPU figures (FP32, not the challenge's GPU FP16 protocol): "
                "scores are NOT comparable with the NTIRE 2023 challenge's.")
 
@@ -53,8 +54,9 @@ def default_sr_root() -> Path:
 def gflops_720p(result: Result) -> float | None:
     """GFLOPs (1e9 FLOPs, FLOPs = 2 x MACs) for one 1280x720 LR frame; None without a count.
 
-    ``eval.evaluate`` counts FLOPs at the protocol input (2160/S x 3840/S: 720p at x3, 1080p at
-    x2); other sizes are rescaled by pixel count, which is exact for fully convolutional models.
+    ``eval.evaluate`` counts FLOPs at the protocol input (portrait 3840/S x 2160/S: 720p at x3,
+    1080p at x2); other sizes are rescaled by pixel count, which is exact for fully convolutional
+    models.
     """
     flops = result.data.get("flops")
     if not flops or flops.get("flops") is None:
@@ -104,8 +106,8 @@ def _row(result: Result, bicubic: Result | None) -> dict:
     return {
         "dataset": d["dataset"], "scale": d["scale"], "rank": None, "model": result.label,
         "params": d.get("params"), "gflops_720p": gflops_720p(result),
-        "psnr_rgb": round(float(d["psnr_rgb"]), 4), "psnr_y": round(float(d["psnr_y"]), 4),
-        "ssim_y": round(float(d["ssim_y"]), 5),
+        "psnr_rgb": round(float(d["psnr_rgb"]), 4), "ssim_rgb": round(float(d["ssim_rgb"]), 5),
+        "psnr_y": round(float(d["psnr_y"]), 4), "ssim_y": round(float(d["ssim_y"]), 5),
         "runtime_ms": None if runtime_ms is None else round(runtime_ms, 4),
         "runtime_device": None if rt is None else str(rt["device"].get("name", "?")),
         "runtime_protocol": None if rt is None else str(rt["protocol"]),
@@ -170,19 +172,12 @@ COLUMNS = (  # (header, formatter) for the printed and markdown tables ("\n" -> 
     ("params", lambda r: _fmt(r["params"], ",d")),
     ("GFLOPs\n720p", lambda r: _fmt(r["gflops_720p"], ".2f")),
     ("PSNR\nRGB", lambda r: _fmt(r["psnr_rgb"], ".3f")),
+    ("SSIM\nRGB", lambda r: _fmt(r["ssim_rgb"], ".4f")),
     ("PSNR\nY", lambda r: _fmt(r["psnr_y"], ".3f")),
     ("SSIM\nY", lambda r: _fmt(r["ssim_y"], ".4f")),
     ("runtime\nms", _runtime_cell),
     ("score", lambda r: _fmt(r["score"], ".2f")),
 )
-
-
-def tables_by_set(rows: list[dict]) -> dict[tuple[str, int], list[dict]]:
-    """Rows split per (dataset, scale), keeping their order."""
-    out: dict[tuple[str, int], list[dict]] = {}
-    for r in rows:
-        out.setdefault((r["dataset"], r["scale"]), []).append(r)
-    return out
 
 
 def rich_tables(rows: list[dict], degradation: str) -> list[tuple[Table, str]]:
@@ -226,7 +221,7 @@ def csv_text(rows: list[dict]) -> str:
 
 def dvc_metrics(rows: list[dict]) -> dict:
     """Nested dict for ``dvc metrics show``: {"<dataset>_x<S>": {model: {metric: value}}}."""
-    keys = ("psnr_rgb", "psnr_y", "ssim_y", "runtime_ms", "score")
+    keys = ("psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y", "runtime_ms", "score")
     out: dict = {}
     for r in rows:
         out.setdefault(f"{r['dataset']}_x{r['scale']}", {})[r["model"]] = {k: r[k] for k in keys}
@@ -257,6 +252,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="test set shown in crops.png (default: the first with bicubic SR images)")
     p.add_argument("--crop-size", type=int, default=96, help="crop side in HR pixels (default 96)")
     p.add_argument("--no-figures", action="store_true", help="skip the two PNG figures")
+    p.add_argument("--no-site", action="store_true", help="skip the web page (<out>/site/index.html)")
     return p.parse_args(argv)
 
 
@@ -292,8 +288,13 @@ def main(argv: list[str] | None = None) -> None:
                           crop_size=args.crop_size, dataset=args.crop_dataset)
         if msg:
             console.print(f"[yellow]note:[/yellow] {msg}", soft_wrap=True)
+    if not args.no_site:
+        from eval.site import write_site
+
+        write_site(rows, results, args.sr or default_sr_root(), out_dir / "site", notes)
     console.print(f"wrote {out_dir}/leaderboard.md, .csv, .json"
-                  + ("" if args.no_figures else ", psnr_vs_runtime.png, crops.png"))
+                  + ("" if args.no_figures else ", psnr_vs_runtime.png, crops.png")
+                  + ("" if args.no_site else ", site/index.html"))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from core.protocol import DEGRADATIONS
+from core.protocol import DEGRADATIONS, ORIENTATION
+from eval.metrics import Y_DEFAULT, Y_NTIRE23_COMPAT, YPreset
 
 RUNTIMES = ("gpu", "cpu", "off")
 
@@ -30,11 +31,17 @@ class EvalOptions(BaseModel):
     runtime: Literal["gpu", "cpu", "off"] = "off"  # gpu: the challenge protocol; cpu: labelled FP32
     passes: int | None = None  # timed passes; None: the protocol's (244 gpu / 5 cpu)
     warmup: int | None = None  # warm-up passes; None: the protocol's (50 gpu / 1 cpu)
+    runtime_orientation: Literal["portrait", "landscape"] = ORIENTATION  # portrait: runtime_demo.py's tensor
     save_sr: Path | None = None  # write each SR output as <save_sr>/<stem>.png
-    ntire23_compat: bool = False  # the challenge code's Y (R and B weights swapped)
+    ntire23_compat: bool = False  # Y metrics as the challenge's calc_metrics.py (Y_NTIRE23_COMPAT)
     classic_y: bool = False  # Y-only classic protocol of the published tables
 
     @property
     def display_label(self) -> str:
         """The label results and tables show: ``label``, else the model name."""
         return self.label or self.model
+
+    @property
+    def y_preset(self) -> YPreset:
+        """The Y metric preset: the challenge's ``calc_metrics.py`` with ``ntire23_compat``, else the default."""
+        return Y_NTIRE23_COMPAT if self.ntire23_compat else Y_DEFAULT

@@ -2,8 +2,12 @@
 
 A *group* is every result of one (dataset, scale, degradation): only rows of one group are ranked
 against each other. Inside a group the rows must also be measured on the same LR images (same image
-names, same LR manifest hash) and their runtimes on one platform (protocol + device name); anything
-else is refused with a one-line ``ResultError`` naming the files, never silently mixed.
+names, same LR manifest hash), with the same Y metric preset (``conventions.y_preset``: the default
+and ``--ntire23-compat`` Y figures differ), their runtimes on one platform (protocol + device name)
+and one input tensor (the official portrait one or the landscape option); anything else is refused
+with a one-line ``ResultError`` naming the files, never silently mixed.
+A result without ``ssim_rgb`` was written before the challenge-fidelity rules (centre crop, one gray
+rule, RGB SSIM) and is refused with the command that re-makes it: its numbers are not comparable.
 """
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ from core.errors import RtsrError
 from core.paths import data_root
 from core.protocol import BICUBIC
 
-REQUIRED_KEYS = ("model", "dataset", "scale", "degradation", "psnr_rgb", "psnr_y", "ssim_y")
+REQUIRED_KEYS = ("model", "dataset", "scale", "degradation", "psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y")
+METRIC_KEYS = ("psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y")
 REQUIRED_RUNTIME_KEYS = ("protocol", "device_type", "mean_ms", "device")
 
 
@@ -83,10 +88,14 @@ def load_result(path: str | Path) -> Result:
 def _validate(path: Path, data: dict) -> None:
     """Check the keys and types the leaderboard and the regression gate rely on."""
     missing = [k for k in REQUIRED_KEYS if k not in data]
+    if missing == ["ssim_rgb"]:
+        raise ResultError(f"{path}: no ssim_rgb: written by an older eval.evaluate (top-left crop, "
+                          "equal-channel gray rule), not comparable; re-run `python -m eval.evaluate "
+                          "... --json` for it")
     if missing:
         raise ResultError(f"{path}: not a result file (missing {', '.join(missing)}); "
                           "results come from `python -m eval.evaluate --json`")
-    for k in ("psnr_rgb", "psnr_y", "ssim_y"):
+    for k in METRIC_KEYS:
         if not _is_number(data[k]):
             raise ResultError(f"{path}: {k} is {data[k]!r}, expected a number")
     if not isinstance(data["scale"], int) or data["scale"] < 2:
@@ -165,9 +174,19 @@ def _check_group(key: tuple[str, int, str], rows: list[Result]) -> None:
     _first_conflict([r for r in rows if _lr_hash(r)], _lr_hash,
                     f"results from different LR inputs (lr_manifest_sha256) in {where}",
                     fmt=lambda v: v[:12])
+    _first_conflict([r for r in rows if _y_preset(r)], _y_preset,
+                    f"results with different Y metric presets (conventions.y_preset) in {where}")
     _first_conflict([r for r in rows if r.platform], lambda r: r.platform,
                     f"runtimes measured on different platforms in {where}",
                     fmt=lambda v: f"{v[0]} on {v[1]}")
+    _first_conflict([r for r in rows if r.runtime], _runtime_input,
+                    f"runtimes measured on different input tensors in {where}",
+                    fmt=lambda v: "x".join(map(str, v)) or "unrecorded")
+
+
+def _runtime_input(r: Result) -> tuple[int, ...]:
+    """The NCHW input shape a result's runtime was measured on (empty when not recorded)."""
+    return tuple(r.runtime.get("input_shape") or ())
 
 
 def _first_conflict(rows: list[Result], value, what: str, unique: bool = False, fmt=str) -> None:
@@ -192,7 +211,19 @@ def _image_names(r: Result) -> tuple[str, ...]:
     return tuple(sorted(str(p.get("name")) for p in r.data.get("per_image") or []))
 
 
+def _y_preset(r: Result) -> str | None:
+    """The Y metric preset recorded in the result's conventions, or None."""
+    return (r.data.get("conventions") or {}).get("y_preset")
+
+
 def _lr_hash(r: Result) -> str | None:
     """The LR manifest hash recorded in the result's provenance, or None."""
     return (r.data.get("provenance") or {}).get("lr_manifest_sha256")
 
+
+def tables_by_set(rows: list[dict]) -> dict[tuple[str, int], list[dict]]:
+    """Leaderboard rows split per (dataset, scale), keeping their order (one table or page section each)."""
+    out: dict[tuple[str, int], list[dict]] = {}
+    for r in rows:
+        out.setdefault((r["dataset"], r["scale"]), []).append(r)
+    return out

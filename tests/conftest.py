@@ -1,4 +1,5 @@
-"""Shared fixtures: one temporary data root per session, the offline mirror, the released checkpoint.
+"""Shared fixtures: one temporary data root per session, the offline mirror, the released checkpoint,
+the challenge's own scripts.
 
 Tests reach the mirror through ``datasets.fetch`` exactly as a user with a local mirror does.
 """
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.paths import DEFAULT_MIRROR, SHARED_DIR
+from core.paths import DEFAULT_MIRROR, RELEASED_CHECKPOINT, SHARED_DIR, official_dir
 
 
 def mirror_path() -> Path | None:
@@ -62,8 +63,25 @@ def released_checkpoint() -> Path:
 
     Skipped (with the reason) when absent; the file is never committed.
     """
-    folder = Path(os.environ.get("RTSR_OFFICIAL_DIR", SHARED_DIR / "official"))
-    path = folder / "bicubic_pp_x3.pth"
+    path = official_dir() / RELEASED_CHECKPOINT
     if not path.is_file():
         pytest.skip(f"released checkpoint not found at {path}: set RTSR_OFFICIAL_DIR or place ../shared/official")
+    return path
+
+
+def ntire23_official_path() -> Path:
+    """The challenge's own scripts: ``$RTSR_NTIRE23_OFFICIAL`` or ``../shared/ntire23-official``."""
+    return Path(os.environ.get("RTSR_NTIRE23_OFFICIAL", SHARED_DIR / "ntire23-official"))
+
+
+@pytest.fixture(scope="session")
+def ntire23_official() -> Path:
+    """Folder of the challenge's unmodified scripts (the oracle; imported or read, never copied).
+
+    Skipped (with the reason) when absent.
+    """
+    path = ntire23_official_path()
+    if not (path / "util_metrics.py").is_file() or not (path / "runtime_demo.py").is_file():
+        pytest.skip(f"challenge scripts not found at {path}: set RTSR_NTIRE23_OFFICIAL or place "
+                    "../shared/ntire23-official")
     return path

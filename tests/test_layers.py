@@ -5,10 +5,13 @@ Bottom to top (README, "Layout"):
     datasets    HR sets, fetching, degradation, training patches
     baselines   plain torch networks of the baselines (no registry)
     models      the registry, Bicubic++, the built-in table (zoo), checkpoint adapters, run helpers
-    eval        evaluation: colour, metrics, score, runtime, provenance, evaluate, GPU benchmark
-    training | reporting   two independent tops: training/ (loop, config, pruning, ...) and the
-                eval modules that read only result JSON (resultfiles, leaderboard, plots, regress)
-A module may import its own layer and the layers below; the two tops never import each other.
+    eval        evaluation: colour, metrics, score, runtime, provenance, evaluate, runtime variants,
+                mosaic, channels sweep
+    training | reporting   two independent tops: training/ (loop, config, throughput, pruning, ...)
+                and the eval modules that read result JSON (resultfiles, leaderboard, plots, site,
+                regress)
+    orchestration   the GPU suite (``eval.gpu_suite``): runs evaluation, training and reporting
+A module may import its own layer and the layers below; training and reporting never import each other.
 """
 from __future__ import annotations
 
@@ -16,13 +19,22 @@ import pytest
 
 from tests.importgraph import PACKAGES, direct_imports, module_files
 
-REPORTING = {"eval.resultfiles", "eval.leaderboard", "eval.plots", "eval.regress"}
-LAYERS = (("core",), ("datasets",), ("baselines",), ("models",), ("eval",), ("training", "reporting"))
+REPORTING = {"eval.resultfiles", "eval.leaderboard", "eval.plots", "eval.site", "eval.regress"}
+ORCHESTRATION = "eval.gpu_suite"  # a package: every module in it
+LAYERS = (("core",), ("datasets",), ("baselines",), ("models",), ("eval",), ("training", "reporting"),
+          ("orchestration",))
+
+
+def group_of(module: str) -> str:
+    """The layer group of a project module: its package, or reporting/orchestration inside eval/."""
+    if module == ORCHESTRATION or module.startswith(ORCHESTRATION + "."):
+        return "orchestration"
+    return "reporting" if module in REPORTING else module.split(".")[0]
 
 
 def layer_of(module: str) -> tuple[int, str]:
-    """(level, group) of a project module; the reporting modules of eval/ sit at the top level."""
-    group = "reporting" if module in REPORTING else module.split(".")[0]
+    """(level, group) of a project module; reporting and the GPU suite sit above the eval layer."""
+    group = group_of(module)
     for level, groups in enumerate(LAYERS):
         if group in groups:
             return level, group
@@ -90,18 +102,21 @@ def test_no_module_cycle():
 
 
 def test_no_package_cycle():
-    """Top-level packages form a DAG too (models must not import baselines' importers and back)."""
-    edges: dict[str, set[str]] = {p: set() for p in PACKAGES}
+    """Packages form a DAG too (models must not import baselines' importers and back); eval/'s
+    reporting modules and its GPU suite count as their own nodes, as in the layer order."""
+    edges: dict[str, set[str]] = {g: set() for g in (*PACKAGES, "reporting", "orchestration")}
     for module in module_files():
-        edges[module.split(".")[0]].update(t.split(".")[0] for t in direct_imports(module))
-    for package, targets in edges.items():
-        targets.discard(package)
+        edges[group_of(module)].update(group_of(t) for t in direct_imports(module))
+    for group, targets in edges.items():
+        targets.discard(group)
     assert cycles(edges) == []
 
 
 @pytest.mark.parametrize("module, target", [("core.io", "datasets.paths"), ("models.zoo", "eval.metrics"),
                                             ("eval.metrics", "training.config"),
-                                            ("training.loop", "eval.leaderboard")])
+                                            ("training.loop", "eval.leaderboard"),
+                                            ("eval.site", "eval.gpu_suite.steps"),
+                                            ("eval.evaluate", "eval.site")])
 def test_the_check_catches_a_wrong_import(monkeypatch, module, target):
     """A planted upward (or sideways) import is reported: the layer test can fail."""
     real = direct_imports

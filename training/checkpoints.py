@@ -78,11 +78,11 @@ def last_state(cfg: TrainConfig, arch: dict, model: nn.Module, opt, scaler, gen:
             "seed": cfg.seed, "config": cfg.identity()}
 
 
-def restore(state: dict, model: nn.Module, opt, scaler, gen: torch.Generator, cuda: bool):
+def restore(state: dict, model: nn.Module, opt, scaler, gen: torch.Generator, amp: bool):
     """Load a last.pt state into the run's objects and RNGs; returns (start epoch, history, best)."""
     model.load_state_dict(state["state_dict"])
     opt.load_state_dict(state["optimizer"])
-    if cuda and state["scaler"]:  # a CPU run's (disabled) scaler has no state
+    if amp and state["scaler"]:  # a disabled scaler (CPU, or AMP off) has no state
         scaler.load_state_dict(state["scaler"])
     gen.set_state(state["rng"]["patches"])
     torch.set_rng_state(state["rng"]["torch"])

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core.errors import RtsrError
 from core.hashing import file_sha256
+from core.params import composed_params
 from models.registry import model_info
 
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
@@ -58,6 +59,7 @@ class TrainConfig(BaseModel):
     val_crop: int  # centre-crop validation LR images to at most this many px per side (0: whole)
     augment: bool  # the 8 dihedral augmentations
     seed: int
+    amp: bool  # FP16 autocast + loss scaling on CUDA (the CPU always trains in FP32)
     init: str | None = None  # start from this checkpoint's weights (stages 2 and 3)
     drop_bias: bool = False  # remove every bias of the init model first (stage 3)
     device: str = "auto"  # auto (cuda if available), cpu, cuda, cuda:1
@@ -108,6 +110,19 @@ def read_sections(path: str | Path, sections: list[str]) -> dict:
     values: dict = {}
     for section in sections:
         values.update(read_section(params, section, path))
+    return values
+
+
+def conf_sections(overrides: list[str], sections: list[str]) -> dict:
+    """The ``sections`` of conf/ composed with Hydra ``overrides`` (``budget=paper``, ...), merged in order.
+
+    The same values ``python -m core.params OVERRIDE...`` writes to params.yaml, for callers that
+    train outside the pipeline (the GPU suite) without a second set of values in code.
+    """
+    params, source = composed_params(overrides), f"conf/ with {overrides}"
+    values: dict = {}
+    for section in sections:
+        values.update(read_section(params, section, source))
     return values
 
 

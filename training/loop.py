@@ -3,7 +3,8 @@
 Data: (LR, HR) uint8 RGB pairs from ``datasets.patches.load_pairs`` (the exact ``datasets.degrade``
 output), kept as uint8 CHW tensors on the training device; every iteration draws ``batch`` random
 aligned patch pairs (LR ``lr_patch`` px, 8 dihedral augmentations) as float NCHW in [0, 1].
-An epoch is ``ceil(pairs_per_epoch / batch)`` full batches. Loss: MSE (or L1) on [0, 1] floats.
+An epoch is ``ceil(pairs_per_epoch / batch)`` full batches (``train_step``). Loss: MSE (or L1) on
+[0, 1] floats; on CUDA with ``amp`` the forward runs under FP16 autocast with loss scaling.
 Validation: mean challenge RGB PSNR (``eval.metrics.psnr_rgb``) of uint8-rounded outputs, run
 through ``models.padding.upscale``, every ``val_every`` epochs and at the last one.
 
@@ -53,12 +54,41 @@ def check_patch_multiple(cfg: TrainConfig, model: nn.Module) -> None:
         raise TrainError(f"lr_patch={cfg.lr_patch} must be a multiple of {multiple} for {cfg.model}")
 
 
+def uses_amp(cfg: TrainConfig, cuda: bool) -> bool:
+    """FP16 autocast + loss scaling: on CUDA when ``cfg.amp`` (the CPU always trains in FP32)."""
+    return cuda and cfg.amp
+
+
 def optimizer_for(model: nn.Module, cfg: TrainConfig, cuda: bool):
-    """(model on its device layout, Adam with the config's betas, AMP grad scaler enabled on CUDA)."""
+    """(model on its device layout, Adam with the config's betas, AMP grad scaler, enabled per ``uses_amp``)."""
     if cuda:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
-    return model, opt, torch.amp.GradScaler("cuda", enabled=cuda)
+    return model, opt, torch.amp.GradScaler("cuda", enabled=uses_amp(cfg, cuda))
+
+
+def patch_batch(data: tuple[list, list], cfg: TrainConfig, gen: torch.Generator, cuda: bool):
+    """One random aligned (LR, HR) float NCHW [0, 1] batch; channels_last LR on CUDA."""
+    inputs, targets = random_patch_batch(*data, cfg.batch, cfg.lr_patch, cfg.scale, gen, cfg.augment)
+    if cuda:
+        inputs = inputs.contiguous(memory_format=torch.channels_last)
+    return inputs, targets
+
+
+def train_step(model: nn.Module, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler, loss_fn,
+               inputs: torch.Tensor, targets: torch.Tensor, amp: bool) -> torch.Tensor:
+    """One optimisation step on a float NCHW [0, 1] LR/HR batch; returns the detached loss (FP32).
+
+    Shared by the loop and the throughput probe (``training.throughput``), so both time the same step.
+    """
+    with torch.autocast(inputs.device.type, dtype=torch.float16, enabled=amp):
+        pred = model(inputs)
+    loss = loss_fn(pred.float(), targets)
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
+    return loss.detach()
 
 
 def train_epoch(model: nn.Module, opt, scaler, data: tuple[list, list], cfg: TrainConfig,
@@ -67,20 +97,12 @@ def train_epoch(model: nn.Module, opt, scaler, data: tuple[list, list], cfg: Tra
     for group in opt.param_groups:
         group["lr"] = learning_rate
     cuda = next(model.parameters()).is_cuda
+    amp = uses_amp(cfg, cuda)
     loss_fn = LOSSES[cfg.loss]
     loss_sum = torch.zeros((), device=next(model.parameters()).device)
     for _ in range(iters):
-        inputs, targets = random_patch_batch(*data, cfg.batch, cfg.lr_patch, cfg.scale, gen, cfg.augment)
-        if cuda:
-            inputs = inputs.contiguous(memory_format=torch.channels_last)
-        with torch.autocast("cuda" if cuda else "cpu", dtype=torch.float16, enabled=cuda):
-            pred = model(inputs)
-        loss = loss_fn(pred.float(), targets)
-        opt.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(opt)
-        scaler.update()
-        loss_sum += loss.detach()
+        loss = train_step(model, opt, scaler, loss_fn, *patch_batch(data, cfg, gen, cuda), amp)
+        loss_sum += loss
         on_step(loss)
     return float(loss_sum) / iters
 
@@ -104,7 +126,7 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
     gen = torch.Generator().manual_seed(cfg.seed)
     start, history, best = 0, [], {"val_psnr_rgb": None, "epoch": None}
     if state is not None:
-        start, history, best = restore(state, model, opt, scaler, gen, cuda)
+        start, history, best = restore(state, model, opt, scaler, gen, uses_amp(cfg, cuda))
 
     iters = math.ceil(cfg.pairs_per_epoch / cfg.batch)
     with progress_bar(cfg.progress) as bar:

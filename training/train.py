@@ -63,6 +63,9 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", help="checkpoint to start from")
     p.add_argument("--drop-bias", action="store_const", const=True, help="remove every bias of --init first")
     p.add_argument("--device", help="auto (default), cpu, cuda, cuda:1")
+    p.add_argument("--no-amp", dest="amp", action="store_const", const=False,
+                   help="train in FP32 on CUDA (params: train.base.amp, FP16 autocast with loss scaling; "
+                        "CPU is always FP32)")
     p.add_argument("--threads", type=int, help="torch CPU threads (0: default)")
     p.add_argument("--no-progress", dest="progress", action="store_const", const=False)
 

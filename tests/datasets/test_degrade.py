@@ -9,6 +9,9 @@ import pytest
 from PIL import Image, features
 
 from datasets.degrade import (
+    CROP_CENTER,
+    CROP_TOP_LEFT,
+    crop_offset,
     crop_to_multiple,
     degrade_classic,
     degrade_dataset,
@@ -16,20 +19,25 @@ from datasets.degrade import (
     main,
 )
 from datasets.imageio import is_grayscale, load_rgb, pixel_sha256
-from datasets.paths import gt_dir, lr_dir
+from datasets.paths import gt_dir, hr_dir, lr_dir
 from datasets.registry import DatasetError, get_dataset
 
 # Measured with Pillow 13.0.0 / libjpeg-turbo 3.2.0 (libjpeg API 6.2): pixel_sha256 of the
 # ntire23 x3 LR of Set5 "baby" (170x170x3). Decoded JPEG pixels depend on the libjpeg build.
 GOLDEN_LIBJPEG = ("6.2", "3.2.0")
-GOLDEN_BABY_X3 = "f74314ae2e5b94e616a0ddca78876f3af9517f21845c70f36e9c00f7869cd0c6"
+GOLDEN_BABY_X3 = "543700784bf3e20b8c161f03d90366f9648950159a75d6e793bb04230ba3c173"
 
 
 def _independent_ntire23(path, scale: int) -> tuple[np.ndarray, np.ndarray]:
-    """The challenge recipe written out with Pillow alone: (gt, lr) uint8 RGB."""
+    """The challenge recipe written out with Pillow alone: (gt, lr) uint8 RGB.
+
+    Centre crop as torchvision's ``center_crop`` states it: ``crop_top = int(round((H - h) / 2.0))``.
+    """
     img = Image.open(path).convert("RGB")
     w, h = img.size
-    gt = img.crop((0, 0, w - w % scale, h - h % scale))
+    ch, cw = h - h % scale, w - w % scale
+    top, left = int(round((h - ch) / 2.0)), int(round((w - cw) / 2.0))
+    gt = img.crop((left, top, left + cw, top + ch))
     small = gt.resize((gt.width // scale, gt.height // scale), resample=Image.Resampling.BICUBIC)
     buf = io.BytesIO()
     small.save(buf, "JPEG", quality=90, subsampling="4:2:0")
@@ -65,7 +73,10 @@ def test_manifests_are_reproducible(fetched):
                             "progressive": False, "qtables": "default"}
     assert lr_m["versions"]["libjpeg"] == features.version("jpg") and lr_m["scale"] == 3
     assert lr_m["images"]["baby"]["shape"] == [170, 170, 3]
+    assert lr_m["crop"] == first[1]["crop"] == CROP_CENTER == "center_torchvision"
     assert first[1]["images"]["woman"]["shape"] == [342, 228, 3]  # 228x344 cropped to 228x342
+    assert first[1]["images"]["woman"]["crop_offset"] == [1, 0]  # 2 rows cut: one on top, one below
+    assert first[1]["images"]["baby"]["crop_offset"] == [1, 1]  # 512 -> 510
 
 
 def test_golden_set5_baby_x3(fetched):
@@ -85,16 +96,29 @@ def test_classic_is_matlab_imresize_without_jpeg(fetched):
     for stem in ("bridge", "comic"):
         gt, lr = load_rgb(gt_out / f"{stem}.png"), load_rgb(lr_out / f"{stem}.png")
         assert np.array_equal(lr, imresize(gt, 1 / 3))
+    hr = load_rgb(hr_dir("set14") / "comic.png")  # 250x361: MATLAB's modcrop keeps the top-left
+    assert np.array_equal(load_rgb(gt_out / "comic.png"), hr[:360, :249])
     assert is_grayscale(load_rgb(lr_out / "bridge.png"))
-    assert json.loads((lr_out / "manifest.json").read_text())["jpeg"] is None
+    manifest = json.loads((lr_out / "manifest.json").read_text())
+    assert manifest["jpeg"] is None and manifest["crop"] == CROP_TOP_LEFT == "top_left_modcrop"
+
+
+@pytest.mark.parametrize("excess, top", [(0, 0), (1, 0), (2, 1), (3, 2), (4, 2), (5, 2), (7, 4)])
+def test_centre_crop_offset_rounds_half_to_even(excess, top):
+    # torchvision center_crop: int(round(excess / 2.0)); Python rounds 0.5 -> 0, 1.5 -> 2, 2.5 -> 2
+    assert crop_offset(16 + excess, 16, 16, CROP_CENTER) == (top, 0)
+    assert crop_offset(16, 16 + excess, 16, CROP_CENTER) == (0, top)
+    assert crop_offset(16 + excess, 16 + excess, 16, CROP_TOP_LEFT) == (0, 0)
 
 
 def test_crop_and_single_image_functions():
-    hr = np.arange(7 * 10 * 3, dtype=np.uint8).reshape(7, 10, 3)
-    assert crop_to_multiple(hr, 3).shape == (6, 9, 3)
-    assert np.array_equal(crop_to_multiple(hr, 3), hr[:6, :9])
+    hr = np.arange(8 * 11 * 3, dtype=np.uint8).reshape(8, 11, 3)
+    assert np.array_equal(crop_to_multiple(hr, 3, rule=CROP_CENTER), hr[1:7, 1:10])
+    assert np.array_equal(crop_to_multiple(hr, 3, rule=CROP_TOP_LEFT), hr[:6, :9])
+    with pytest.raises(DatasetError, match=r"unknown crop rule 'middle'"):
+        crop_to_multiple(hr, 3, rule="middle")
     assert degrade_ntire23(hr, 3).shape == (2, 3, 3)
-    assert degrade_classic(hr, 2).shape == (3, 5, 3)
+    assert degrade_classic(hr, 2).shape == (4, 5, 3)
     with pytest.raises(DatasetError, match=r"tiny: 2x2 is smaller than the scale 3"):
         degrade_ntire23(np.zeros((2, 2, 3), np.uint8), 3, name="tiny")
 

@@ -18,7 +18,8 @@ def independent_bicubic_rgb_psnr(hr_folder, scale):
     for path in sorted(hr_folder.glob("*.png")):
         hr = Image.open(path).convert("RGB")
         w, h = hr.size
-        hr = hr.crop((0, 0, w - w % scale, h - h % scale))
+        top, left = round((h % scale) / 2.0), round((w % scale) / 2.0)  # torchvision center_crop
+        hr = hr.crop((left, top, left + w - w % scale, top + h - h % scale))
         buf = io.BytesIO()
         hr.resize((hr.width // scale, hr.height // scale), Image.BICUBIC).save(
             buf, format="JPEG", quality=90, subsampling=2)
@@ -46,10 +47,15 @@ def test_bicubic_set5_x3_matches_independent_computation(fetched, mirror, tmp_pa
     assert rc == 0, err
     result = json.loads(out.read_text())
     expected = independent_bicubic_rgb_psnr(mirror / "Set5" / "HR", 3)
-    assert result["psnr_rgb"] == pytest.approx(expected, abs=0.01)
-    assert result["psnr_rgb"] == pytest.approx(27.205, abs=0.005)  # measured, Pillow 13 / libjpeg-turbo
+    assert result["psnr_rgb"] == pytest.approx(expected, abs=1e-9)
+    assert result["psnr_rgb"] == pytest.approx(27.2128, abs=0.0005)  # measured, Pillow 13 / libjpeg-turbo
     assert set(result) >= {"model", "label", "weights", "dataset", "scale", "degradation", "psnr_rgb",
-                           "psnr_y", "ssim_y", "per_image", "runtime", "params", "flops", "provenance"}
+                           "ssim_rgb", "psnr_y", "ssim_y", "per_image", "runtime", "params", "flops",
+                           "provenance", "conventions"}
+    conv = result["conventions"]
+    assert (conv["y_preset"], conv["y"], conv["shave"], conv["gt_crop"]) == (
+        "bt601_rounded_shave", "bt601", 3, "center_torchvision")
+    assert conv["y_gray_value_images"] == []
     assert result["runtime"] is None and result["params"] == 0
     assert [r["name"] for r in result["per_image"]] == ["baby", "bird", "butterfly", "head", "woman"]
     assert len(result["provenance"]["lr_manifest_sha256"]) == 64
@@ -108,7 +114,7 @@ def test_folder_dataset_runs_and_saves_sr(tiny_folder, tmp_path, capsys):
     assert sorted(p.name for p in sr_dir.glob("*.png")) == ["im0.png", "im1.png"]
     assert Image.open(sr_dir / "im0.png").size == (60, 48)
     rt = result["runtime"]
-    assert rt["protocol"] == "cpu-fp32" and rt["input_shape"] == [1, 3, 720, 1280] and rt["passes"] == 1
+    assert rt["protocol"] == "cpu-fp32" and rt["input_shape"] == [1, 3, 1280, 720] and rt["passes"] == 1
 
 
 def test_gt_lr_size_mismatch(tiny_folder, tmp_path, capsys):
@@ -119,6 +125,60 @@ def test_gt_lr_size_mismatch(tiny_folder, tmp_path, capsys):
     rc, err, out = run_cli(tmp_path, capsys, "--model", "bicubic", "--dataset", f"folder:{tiny_folder}",
                            "--scale", "2")
     assert_one_line_failure(rc, err, out, "im1: GT is 10x10")
+
+
+@pytest.fixture
+def gray_folder(tmp_path):
+    """A single-channel (L) file and an RGB file whose three channels are equal."""
+    folder = tmp_path / "grays"
+    folder.mkdir()
+    rng = np.random.default_rng(5)
+    Image.fromarray(rng.integers(0, 256, (48, 60), dtype=np.uint8), mode="L").save(folder / "gray.png")
+    rgb_equal = np.repeat(rng.integers(0, 256, (48, 60, 1), dtype=np.uint8), 3, axis=2)
+    Image.fromarray(rgb_equal).save(folder / "rgb_equal.png")
+    return folder
+
+
+def test_gray_rule_is_by_source_file(gray_folder, tmp_path, capsys):
+    from datasets.imageio import load_rgb
+    from datasets.paths import gt_dir
+    from eval.metrics import Y_NTIRE23_COMPAT, psnr_y
+
+    sr_dir = tmp_path / "sr"
+    rc, err, out = run_cli(tmp_path, capsys, "--model", "bicubic", "--dataset", f"folder:{gray_folder}",
+                           "--scale", "3", "--save-sr", str(sr_dir))
+    assert rc == 0, err
+    result = json.loads(out.read_text())
+    assert result["conventions"]["y_gray_value_images"] == ["gray"]
+    rows = {r["name"]: r for r in result["per_image"]}
+    gt = {n: load_rgb(gt_dir(f"folder:{gray_folder}", 3) / f"{n}.png") for n in rows}
+    sr = {n: load_rgb(sr_dir / f"{n}.png") for n in rows}
+    assert rows["gray"]["psnr_y"] == psnr_y(sr["gray"], gt["gray"], 3, gray_source=True)
+    assert rows["rgb_equal"]["psnr_y"] == psnr_y(sr["rgb_equal"], gt["rgb_equal"], 3)  # the formula
+    assert rows["rgb_equal"]["psnr_y"] != psnr_y(sr["rgb_equal"], gt["rgb_equal"], 3, gray_source=True)
+
+    rc, err, out = run_cli(tmp_path, capsys, "--model", "bicubic", "--dataset", f"folder:{gray_folder}",
+                           "--scale", "3", "--ntire23-compat")
+    assert rc == 0, err
+    compat = json.loads(out.read_text())
+    conv = compat["conventions"]
+    assert (conv["y_preset"], conv["shave"], conv["y_rounding"], conv["y_gray_value_images"]) == (
+        "ntire23_calc_metrics", 0, "none", [])
+    assert compat["per_image"][0]["psnr_y"] == psnr_y(sr["gray"], gt["gray"], 3, Y_NTIRE23_COMPAT)
+    assert compat["psnr_rgb"] == result["psnr_rgb"] and compat["ssim_rgb"] == result["ssim_rgb"]
+
+
+def test_gt_manifest_without_source_mode(tiny_folder, tmp_path, capsys):
+    from datasets.degrade import degrade_dataset
+    from datasets.manifest import read_manifest, write_manifest
+
+    _, gt = degrade_dataset(f"folder:{tiny_folder}", 3, progress=False)
+    manifest = read_manifest(gt)
+    manifest["images"]["im0"]["source_mode"] = None  # as made from an HR fetched by an older version
+    write_manifest(gt, {k: v for k, v in manifest.items() if k != "manifest_sha256"})
+    rc, err, out = run_cli(tmp_path, capsys, "--model", "bicubic", "--dataset", f"folder:{tiny_folder}",
+                           "--scale", "3")
+    assert_one_line_failure(rc, err, out, "no source_mode for im0", "datasets.fetch NAME --force")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA error")

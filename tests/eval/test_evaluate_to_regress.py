@@ -31,6 +31,9 @@ def test_evaluate_then_leaderboard_then_regress(tmp_path, capsys):
     for name in ("psnr_vs_runtime.png", "crops.png"):
         with Image.open(out / name) as img:
             assert img.format == "PNG" and img.width > 300
+    page = (out / "site" / "index.html").read_text()  # the web page, from real SR images
+    assert 'id="demo-x3-ntire23"' in page and "No crops" not in page
+    assert len(list((out / "site" / "crops" / "demo-x3-ntire23").glob("*.png"))) >= 3  # HR, 2 models
     ref = tmp_path / "reference.json"
     assert regress(["--results", str(results), "--reference", str(ref), "--update"]) == 0
     assert regress(["--results", str(results), "--reference", str(ref)]) == 0

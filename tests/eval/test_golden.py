@@ -35,6 +35,7 @@ def test_classic_protocol_matches_golden(fetched, row):
                                   degradation="classic", classic_y=row["path"] == "classic_y"))
     assert len(result["per_image"]) == IMAGES[row["dataset"]]
     assert (result["psnr_rgb"] is None) == (row["path"] == "classic_y")
+    assert (result["ssim_rgb"] is None) == (row["path"] == "classic_y")
     assert result["psnr_y"] == pytest.approx(float(row["psnr_y"]), abs=float(row["psnr_tol"])), row["source"]
     if row["ssim_y"]:
         assert result["ssim_y"] == pytest.approx(float(row["ssim_y"]), abs=float(row["ssim_tol"])), row["source"]

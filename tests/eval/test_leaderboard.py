@@ -10,8 +10,8 @@ import pytest
 from eval.leaderboard import CPU_WARNING, ROW_KEYS, main
 from tests.eval.results_factory import H200, make_result, write_result, write_standard
 
-EXPECTED_KEYS = ["dataset", "scale", "rank", "model", "params", "gflops_720p", "psnr_rgb", "psnr_y",
-                 "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score"]
+EXPECTED_KEYS = ["dataset", "scale", "rank", "model", "params", "gflops_720p", "psnr_rgb", "ssim_rgb",
+                 "psnr_y", "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score"]
 
 
 def _score(p: float, p_bic: float, t_ms: float) -> float:
@@ -26,9 +26,9 @@ def _text(capsys) -> str:
 
 
 def _run(tmp_path, *extra) -> tuple[int, list[dict]]:
-    """Run the CLI on tmp_path/results without figures; return (status, leaderboard.json rows)."""
+    """Run the CLI on tmp_path/results without figures or page; return (status, leaderboard.json rows)."""
     rc = main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "lb"),
-               "--no-figures", *extra])
+               "--no-figures", "--no-site", *extra])
     out = tmp_path / "lb" / "leaderboard.json"
     return rc, json.loads(out.read_text()) if rc == 0 else []
 
@@ -49,8 +49,9 @@ def test_rows_sorted_by_score_with_exact_values(tmp_path, capsys):
     assert bpp["score"] == pytest.approx(round(_score(30.55, 29.60, 420.0), 4))
     assert bpp["score"] == pytest.approx(1.8853, abs=1e-4)
     assert bpp == {**bpp, "dataset": "set5", "scale": 3, "params": 50400, "gflops_720p": 23.224,
-                   "psnr_rgb": 30.55, "psnr_y": 32.3, "ssim_y": 0.879, "runtime_ms": 420.0,
-                   "runtime_protocol": "cpu-fp32", "runtime_device": "AMD EPYC 7763 64-Core Processor"}
+                   "psnr_rgb": 30.55, "ssim_rgb": 0.865, "psnr_y": 32.3, "ssim_y": 0.879,
+                   "runtime_ms": 420.0, "runtime_protocol": "cpu-fp32",
+                   "runtime_device": "AMD EPYC 7763 64-Core Processor"}
     assert rows[-1]["score"] == 0.0  # bicubic itself: P == P_bic
     md = (tmp_path / "lb" / "leaderboard.md").read_text()
     assert CPU_WARNING in md and "## set5 x3 (ntire23)" in md
@@ -166,6 +167,31 @@ def test_incomparable_rows_in_one_table_are_refused(tmp_path, capsys, change, me
     assert rc == 2 and message in out and "espcn_set5_x3.json" in out
 
 
+def test_different_y_presets_in_one_table_are_refused(tmp_path, capsys):
+    res = tmp_path / "results"
+    for label in ("bicubic", "espcn"):
+        r = make_result(label)
+        r["conventions"] = {"y_preset": "bt601_rounded_shave"}
+        write_result(res, r)
+    compat = make_result("fsrcnn")
+    compat["conventions"] = {"y_preset": "ntire23_calc_metrics"}
+    write_result(res, compat)
+    rc, _ = _run(tmp_path)
+    out = " ".join(_text(capsys).split())
+    assert rc == 2 and "different Y metric presets" in out and "fsrcnn_set5_x3.json" in out
+
+
+def test_result_without_ssim_rgb_is_refused_as_older(tmp_path, capsys):
+    res = tmp_path / "results"
+    write_standard(res)
+    old = make_result("espcn")
+    del old["ssim_rgb"]
+    write_result(res, old)
+    rc, _ = _run(tmp_path)
+    out = " ".join(_text(capsys).split())
+    assert rc == 2 and "espcn_set5_x3.json: no ssim_rgb: written by an older eval.evaluate" in out
+
+
 def test_csv_has_the_same_columns_and_rows(tmp_path):
     write_standard(tmp_path / "results")
     _, rows = _run(tmp_path)
@@ -177,8 +203,9 @@ def test_csv_has_the_same_columns_and_rows(tmp_path):
     assert sorted(p.name for p in (tmp_path / "lb").iterdir()) == [
         "leaderboard.csv", "leaderboard.json", "leaderboard.md", "metrics.json"]  # no temp files
     metrics = json.loads((tmp_path / "lb" / "metrics.json").read_text())
-    assert metrics["set5_x3"]["bicubic_pp"] == {"psnr_rgb": 30.55, "psnr_y": 32.3, "ssim_y": 0.879,
-                                                "runtime_ms": 420.0, "score": rows[0]["score"]}
+    assert metrics["set5_x3"]["bicubic_pp"] == {"psnr_rgb": 30.55, "ssim_rgb": 0.865, "psnr_y": 32.3,
+                                                "ssim_y": 0.879, "runtime_ms": 420.0,
+                                                "score": rows[0]["score"]}
 
 
 def test_gflops_are_quoted_per_720p_frame(tmp_path):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from datasets.imageio import save_png
@@ -15,6 +16,12 @@ def test_pareto_front_keeps_only_undominated_points():
     pts = [(1.0, 30.0), (2.0, 29.0), (3.0, 31.0), (3.0, 30.5), (10.0, 31.0), (20.0, 32.0)]
     assert pareto_front(pts) == [0, 2, 5]
     assert pareto_front([]) == []
+
+
+@pytest.fixture(autouse=True)
+def own_data_root(tmp_path, monkeypatch):
+    """The planted GT images go to this test's own data root, never the session's real Set5 GT."""
+    monkeypatch.setenv("RTSR_DATA_ROOT", str(tmp_path / "data"))
 
 
 def _make_images(sr_root, rng) -> None:

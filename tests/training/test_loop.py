@@ -1,14 +1,12 @@
 """The trainer on a tiny folder dataset: resume after a kill, bad input, NaN loss, architecture mismatch."""
-from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from core.paths import REPO_ROOT
 from datasets.registry import DatasetError
 from models.registry import create_model, load_checkpoint
+from tests.training.tiny import BASE, tiny_config, write_images
 from training.config import TrainConfig, TrainError
 from training.loop import train
 from training.train import main as train_main
@@ -32,34 +30,13 @@ def nan_after(scale=3, ok_calls=2):
 '''
 
 
-def _write_images(folder: Path, sizes) -> str:
-    """Smooth random RGB PNGs of the given (w, h) HR sizes; returns the folder: dataset name."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(len(sizes))
-    for i, (w, h) in enumerate(sizes):
-        small = rng.integers(0, 256, (h // 8 + 1, w // 8 + 1, 3), dtype=np.uint8)
-        Image.fromarray(small).resize((w, h), Image.BICUBIC).save(folder / f"img{i}.png")
-    return f"folder:{folder}"
-
-
 @pytest.fixture(scope="module")
 def tiny_set(tmp_path_factory):
-    return _write_images(tmp_path_factory.mktemp("tiny"), [(96, 72), (84, 96)])
-
-
-# Every TrainConfig field that conf/ supplies in a pipeline run, written out for these tests.
-BASE = {"model": "bicubic_pp", "scale": 3, "degradation": "ntire23", "quality": 90,
-        "model_kwargs": {"channels": 8, "bias": True}, "epochs": 3, "pairs_per_epoch": 8, "batch": 4,
-        "lr_patch": 8, "lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "schedule": "public", "loss": "mse",
-        "val_every": 1, "val_crop": 0, "augment": True, "seed": 3, "progress": False, "device": "cpu"}
-
-
-def _cfg(tiny_set, out, **kw):
-    return TrainConfig(**{**BASE, "out": str(out), "train_sets": [tiny_set], "val_sets": [tiny_set], **kw})
+    return write_images(tmp_path_factory.mktemp("tiny"), [(96, 72), (84, 96)])
 
 
 def test_resume_after_kill_gives_same_weights(tiny_set, tmp_path):
-    full = train(_cfg(tiny_set, tmp_path / "full"))
+    full = train(tiny_config(tiny_set, tmp_path / "full"))
     assert full["epochs"] == 3 and full["params"] > 0
 
     class Killed(Exception):
@@ -70,9 +47,9 @@ def test_resume_after_kill_gives_same_weights(tiny_set, tmp_path):
             raise Killed
 
     with pytest.raises(Killed):
-        train(_cfg(tiny_set, tmp_path / "killed"), on_epoch_end=kill_after_first)
+        train(tiny_config(tiny_set, tmp_path / "killed"), on_epoch_end=kill_after_first)
     assert load_checkpoint(tmp_path / "killed" / "last.pt")["epoch"] == 1
-    resumed = train(_cfg(tiny_set, tmp_path / "killed"))
+    resumed = train(tiny_config(tiny_set, tmp_path / "killed"))
     a = load_checkpoint(tmp_path / "full" / "last.pt")
     b = load_checkpoint(tmp_path / "killed" / "last.pt")
     for key, value in a["state_dict"].items():
@@ -85,27 +62,27 @@ def test_resume_after_kill_gives_same_weights(tiny_set, tmp_path):
 
 
 def test_training_set_smaller_than_one_patch(tmp_path):
-    tiny = _write_images(tmp_path / "small", [(30, 30)])
+    tiny = write_images(tmp_path / "small", [(30, 30)])
     with pytest.raises(DatasetError, match="smaller than the LR patch 16"):
-        train(_cfg(tiny, tmp_path / "run", lr_patch=16))
+        train(tiny_config(tiny, tmp_path / "run", lr_patch=16))
 
 
 def test_one_image_smaller_than_patch_is_named(tiny_set, tmp_path):
-    mixed = _write_images(tmp_path / "mixed", [(96, 96), (96, 30)])
+    mixed = write_images(tmp_path / "mixed", [(96, 96), (96, 30)])
     with pytest.raises(DatasetError, match=r"img1: LR size 32x10 is smaller than the LR patch 16"):
-        train(_cfg(mixed, tmp_path / "run", lr_patch=16))
+        train(tiny_config(mixed, tmp_path / "run", lr_patch=16))
 
 
 def test_resume_from_another_architecture(tiny_set, tmp_path):
-    train(_cfg(tiny_set, tmp_path / "run", epochs=1))
+    train(tiny_config(tiny_set, tmp_path / "run", epochs=1))
     with pytest.raises(TrainError, match="holds a run of"):
-        train(_cfg(tiny_set, tmp_path / "run", epochs=1, model_kwargs={"channels": 6, "bias": True}))
+        train(tiny_config(tiny_set, tmp_path / "run", epochs=1, model_kwargs={"channels": 6, "bias": True}))
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny_set, tmp_path):
     plugin = tmp_path / "nanmodel.py"
     plugin.write_text(NAN_PLUGIN)
-    cfg = _cfg(tiny_set, tmp_path / "run", model=f"{plugin}:nan_after", model_kwargs={"ok_calls": 2},
+    cfg = tiny_config(tiny_set, tmp_path / "run", model=f"{plugin}:nan_after", model_kwargs={"ok_calls": 2},
                epochs=3)  # 2 iterations per epoch: epoch 1 is fine, epoch 2 is NaN
     with pytest.raises(TrainError, match="epoch 2: training loss is nan.*last good checkpoint"):
         train(cfg)
@@ -127,7 +104,7 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys):
 def test_cli_names_missing_and_bad_values(tmp_path, capsys):
     assert train_main(["--model", "espcn", "--out", str(tmp_path / "r"), "--epochs", "2"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: the flags: no value for augment, batch, beta1") and "lr_patch" in err
+    assert err.startswith("error: the flags: no value for amp, augment, batch, beta1") and "lr_patch" in err
     bad = tmp_path / "p.yaml"
     bad.write_text("train:\n  base: {epochs: ten}\n")
     assert train_main(["--config", str(bad), "--section", "train.base", "--model", "espcn",

@@ -1,0 +1,241 @@
+"""``python -m eval.gpu_suite``: run every suite step, each in its own time-boxed process, and write the report.
+
+    python -m eval.gpu_suite [--out leaderboard/gpu] [--budget-s 480] [--device cuda|cpu] [--quick]
+
+Exit status (``core.cli``): 0 every step finished, 1 a step failed or ran out of time (its partial
+result is still in the report), 2 bad input (one line on stderr, nothing run).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from core.cli import EXIT_FAILURE, EXIT_OK, cli_main
+from core.io import write_atomic
+from core.paths import DEFAULT_MIRROR, RELEASED_CHECKPOINT, REPO_ROOT, data_root, official_dir
+from datasets.fetch import default_mirror as env_mirror
+from eval.errors import EvalError
+from eval.gpu_suite.context import QUICK_LR_HW, SuiteContext, card_slug
+from eval.gpu_suite.record import read_record
+from eval.gpu_suite.report import markdown
+from eval.gpu_suite.steps import STEPS, WEIGHTS
+from eval.provenance import cpu_name, git_commit
+from eval.runtime_variants import VARIANTS
+from eval.sweep import DEFAULT_CHANNELS, parse_channels
+
+MIN_STEP_S = 20.0  # no step starts with less than this left
+GRACE_S = 8.0  # a step aims to finish this long before it is killed
+DEFAULT_BASELINES = ["espcn", "fsrcnn", "abpn", "rfdn", "rt4ksr"]
+
+
+class SuiteInputError(EvalError):
+    """A suite option that cannot work; the one-line message says which and what to do."""
+
+
+def default_official() -> str | None:
+    """The released Bicubic++ x3 checkpoint: $RTSR_OFFICIAL_DIR/ or ../shared/official/, when present."""
+    path = official_dir() / RELEASED_CHECKPOINT
+    return str(path) if path.is_file() else None
+
+
+def default_mirror() -> str | None:
+    """$RTSR_DATA_MIRROR, else ../shared/sr-data when present."""
+    env = env_mirror()
+    if env is not None:
+        return str(env)
+    return str(DEFAULT_MIRROR) if (DEFAULT_MIRROR / "MANIFEST.tsv").is_file() else None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """CLI options (every default is stated in its help)."""
+    p = argparse.ArgumentParser(prog="python -m eval.gpu_suite", description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, default=Path("leaderboard") / "gpu",
+                   help="reports go to OUT/<card>/ (default leaderboard/gpu)")
+    p.add_argument("--budget-s", type=float, default=480.0, help="wall-clock budget of the whole suite (default 480)")
+    p.add_argument("--device", default="cuda", choices=("cuda", "cpu"), help="default cuda")
+    p.add_argument("--quick", action="store_true",
+                   help="toy sizes: 32x48 input, 2 passes, 2 repeats, embedded demo data, 1-epoch stages")
+    p.add_argument("--steps", nargs="+", default=list(STEPS), choices=STEPS, metavar="STEP",
+                   help=f"steps to run, in this order: {' '.join(STEPS)} (default all)")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the other steps of an earlier report of this card in OUT (re-run only --steps)")
+    p.add_argument("--scale", type=int, default=3, help="upscaling factor (default 3)")
+    p.add_argument("--test-sets", nargs="+", default=None,
+                   help="leaderboard test sets (default set5 set14 urban100; --quick: demo)")
+    p.add_argument("--train-sets", nargs="+", default=None,
+                   help="training sets of the three stages (default t91 bsd200; --quick: demo_train)")
+    p.add_argument("--val-sets", nargs="+", default=None, help="validation sets (default demo; --quick: demo_valid)")
+    p.add_argument("--throughput-sets", nargs="+", default=["demo_train"],
+                   help="images for the 108-px throughput probe (default demo_train: every image fits)")
+    p.add_argument("--fidelity-set", default=None, help="mosaic source for variant fidelity (default set5; --quick: demo)")
+    p.add_argument("--mirror", default=None, help="dataset mirror (default $RTSR_DATA_MIRROR, else ../shared/sr-data)")
+    p.add_argument("--official", default=None,
+                   help=f"released {RELEASED_CHECKPOINT} (default $RTSR_OFFICIAL_DIR/ or ../shared/official/ when present)")
+    p.add_argument("--weights-dir", default=None,
+                   help="CPU-pipeline checkpoints <dir>/<model>/best.pt for the leaderboard (default <data>/train)")
+    p.add_argument("--repeats", type=int, default=None, help="repeats of every timing (default 5; --quick: 2)")
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS, metavar="VARIANT",
+                   help=f"runtime variants (default all: {' '.join(VARIANTS)})")
+    p.add_argument("--variant-models", nargs="+", default=["bicubic_pp", "bicubic"],
+                   help="models timed in every variant (default bicubic_pp bicubic)")
+    p.add_argument("--sweep-channels", default=None,
+                   help="Bicubic++ channels to sweep (default 16:64:4,30,32,34; --quick: 16,32,34)")
+    p.add_argument("--train-patch", type=int, default=24,
+                   help="LR patch of the three training stages (default 24: T91's smallest image is 26 px)")
+    p.add_argument("--train-batch", type=int, default=64, help="batch of the three training stages (default 64)")
+    p.add_argument("--train-baselines", nargs="*", default=DEFAULT_BASELINES,
+                   help="baselines trained after Bicubic++ with the same trainer, for the leaderboard "
+                        "(default espcn fsrcnn abpn rfdn rt4ksr; --quick: espcn; none: give the flag alone)")
+    return p
+
+
+def device_name(device: str) -> str:
+    """The card's name (CUDA device 0) or ``cpu <model name>``."""
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SuiteInputError("--device cuda needs a CUDA device and none is available; "
+                                  "use --device cpu --quick to check the suite without a GPU")
+        return torch.cuda.get_device_name(0)
+    return f"cpu {cpu_name()}"
+
+
+def make_context(args: argparse.Namespace) -> SuiteContext:
+    """The suite context from the CLI options (quick defaults applied; inputs checked)."""
+    if args.budget_s <= 0:
+        raise SuiteInputError(f"--budget-s {args.budget_s}: need a positive number of seconds")
+    if args.repeats is not None and args.repeats < 1:
+        raise SuiteInputError(f"--repeats {args.repeats}: need at least 1")
+    quick = args.quick
+    card = device_name(args.device)
+    out = args.out / card_slug(card)
+    channels = parse_channels(args.sweep_channels) if args.sweep_channels else (
+        [16, 32, 34] if quick else list(DEFAULT_CHANNELS))
+    weights_dir = args.weights_dir or str(data_root() / "train")
+    return SuiteContext(
+        device=args.device, quick=quick, scale=args.scale, out=str(out),
+        work=str(data_root() / "gpu_suite" / card_slug(card)), card=card,
+        test_sets=args.test_sets or (["demo"] if quick else ["set5", "set14", "urban100"]),
+        train_sets=args.train_sets or (["demo_train"] if quick else ["t91", "bsd200"]),
+        val_sets=args.val_sets or (["demo_valid"] if quick else ["demo"]),
+        throughput_sets=list(args.throughput_sets),
+        fidelity_set=args.fidelity_set or ("demo" if quick else "set5"),
+        mirror=args.mirror or default_mirror(), official=args.official or default_official(),
+        weights_dir=weights_dir if Path(weights_dir).is_dir() else None,
+        warmup=1 if quick else None, passes=2 if quick else None,
+        repeats=args.repeats or (2 if quick else 5), lr_hw=list(QUICK_LR_HW) if quick else None,
+        variants=list(args.variants), variant_models=list(args.variant_models), sweep_channels=channels,
+        train_patch=8 if quick else args.train_patch, train_batch=4 if quick else args.train_batch,
+        train_baselines=(["espcn"] if quick and args.train_baselines == DEFAULT_BASELINES
+                         else list(args.train_baselines)))
+
+
+def run_step(name: str, ctx: SuiteContext, timeout: float, scratch: Path) -> dict:
+    """Run one step in a child process, killed after ``timeout`` s; its record plus status/seconds."""
+    ctx.step_deadline = time.time() + max(1.0, timeout - GRACE_S)
+    ctx_path, record = scratch / "context.json", scratch / f"{name}.json"
+    record.unlink(missing_ok=True)
+    ctx.save(ctx_path)
+    cmd = [sys.executable, "-m", "eval.gpu_suite.step", name, "--ctx", str(ctx_path), "--record", str(record)]
+    print(f"\n==> gpu suite: {name} (up to {timeout:.0f} s)", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, start_new_session=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        code = proc.wait(timeout=timeout)
+        status = "ok" if code == 0 else "failed"
+    except subprocess.TimeoutExpired:
+        stop_group(proc)
+        status = "timeout"
+    result = read_record(record)
+    return {"status": status, "seconds": round(time.perf_counter() - t0, 1), "timeout_s": round(timeout, 1),
+            **result}
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the step's process group, SIGKILL it 5 s later if needed."""
+    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=wait)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def write_report(report: dict, out: Path) -> None:
+    """report.json and report.md in ``out`` (atomically)."""
+    write_atomic(out / "report.json", json.dumps(report, indent=2, allow_nan=False) + "\n")
+    write_atomic(out / "report.md", markdown(report))
+
+
+def earlier_steps(out: Path, ctx: SuiteContext, steps: list[str]) -> tuple[dict, list]:
+    """Steps of an earlier report in ``out`` (same card, same quick mode) that this run does not repeat."""
+    old = read_record(out / "report.json")
+    if not old or old.get("card") != ctx.card or old.get("quick") != ctx.quick:
+        return {}, []
+    runs = old.get("runs") or [{k: old.get(k) for k in ("created", "git_commit", "command", "budget_s")}]
+    first = runs[0]["created"]
+    kept = {n: {**s, "run": s.get("run", first)} for n, s in old.get("steps", {}).items() if n not in steps}
+    return kept, runs
+
+
+def run_suite(ctx: SuiteContext, steps: list[str], budget_s: float, keep: bool = False) -> dict:
+    """Every step in order, each with its share of what is left of ``budget_s``; the report after each.
+
+    With ``keep``, the steps of an earlier report in the same folder that are not run again stay in the
+    report, each marked with the run (``created``) it comes from.
+    """
+    out, scratch = Path(ctx.out), Path(ctx.work) / "steps"
+    out.mkdir(parents=True, exist_ok=True)
+    scratch.mkdir(parents=True, exist_ok=True)
+    start = time.time()
+    deadline = start + budget_s
+    kept, runs = earlier_steps(out, ctx, steps) if keep else ({}, [])
+    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    this_run = {"created": created, "git_commit": git_commit(), "command": " ".join(sys.argv), "budget_s": budget_s}
+    report = {"suite": "rtsr-bench GPU suite", "card": ctx.card, "device_type": ctx.device, "quick": ctx.quick,
+              **this_run, "runs": [*runs, this_run],
+              "settings": {k: v for k, v in asdict(ctx).items() if k != "step_deadline"},
+              "steps": {n: kept[n] for n in STEPS if n in kept}}
+    for i, name in enumerate(steps):
+        remaining = deadline - time.time()
+        share = WEIGHTS[name] / sum(WEIGHTS[n] for n in steps[i:])
+        if remaining < MIN_STEP_S:
+            report["steps"][name] = {"status": "skipped", "reason": f"suite budget used up ({remaining:.0f} s left)"}
+        else:
+            report["steps"][name] = {**run_step(name, ctx, max(MIN_STEP_S, remaining * share), scratch),
+                                     "run": created}
+        report["steps"] = {n: report["steps"][n] for n in STEPS if n in report["steps"]}
+        report["elapsed_s"] = round(time.time() - start, 1)
+        write_report(report, out)
+    return report
+
+
+@cli_main
+def main(argv: list[str] | None = None) -> int:
+    """Parse, check, run every step, write the report; exit 0 / 1 / 2 as the module doc says."""
+    args = build_parser().parse_args(argv)
+    ctx = make_context(args)  # a bad option: SuiteInputError, one line and exit 2 (core.cli)
+    report = run_suite(ctx, [s for s in STEPS if s in args.steps], args.budget_s, keep=args.keep)
+    bad = {n: s["status"] for n, s in report["steps"].items() if s["status"] != "ok" and n in args.steps}
+    print(f"\ngpu suite: {len(report['steps']) - len(bad)}/{len(report['steps'])} steps ok in "
+          f"{report['elapsed_s']:.0f} s; report -> {ctx.out}/report.md", file=sys.stderr)
+    for name, status in bad.items():
+        print(f"  {name}: {status}", file=sys.stderr)
+    return EXIT_OK if not bad else EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,491 @@
+"""The leaderboard as a static web page: ``<out>/site/index.html`` with its assets beside it.
+
+Self-contained: the folder opens from ``file://`` and from any static host, and nothing is fetched
+from the network at view time (no CDN). It holds ``index.html`` (tables, data and figures inline),
+``site.css`` and ``site.js`` (sorting, chart hover, comparison slider; from ``eval/site_assets/``),
+``plotly.min.js`` (copied from the installed plotly package) and ``crops/`` (small PNG crops).
+
+One section per (test set, scale, degradation): the runtime banner (GPU FP16 with the card, or CPU
+FP32 and not challenge-comparable), the image count, a sortable table, an interactive PSNR-vs-runtime
+chart (log runtime axis, Pareto front, bicubic line, iso-score curves of ``eval.score.score``), crop
+comparisons with a before/after slider, and each result's provenance on demand.
+
+Crops: ``CROPS_PER_SET`` squares of ``CROP_SIDE`` HR pixels, at most one per image: those where the
+models' outputs differ most from bicubic's (summed squared uint8 RGB difference over all models;
+bicubic's error against the ground truth when no model has saved SR images). Ties go to the first
+image in name order, then the first position in row-major order.
+
+The folder is rebuilt in a temporary sibling and swapped in, so a failed run never leaves a
+half-written site. Reads only result JSONs, SR PNGs and the ground truth of ``datasets.degrade``.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+import shlex
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from PIL import Image
+
+from core.io import staging_dir
+from core.protocol import GPU_PROTOCOL
+from datasets.imageio import ImageError, load_rgb
+from datasets.paths import gt_dir
+from eval.metrics import psnr_rgb
+from eval.plots import _max_window, pareto_front, sr_dir
+from eval.resultfiles import Result, tables_by_set
+
+ASSETS = Path(__file__).with_name("site_assets")
+STATIC_FILES = ("site.css", "site.js")
+PLOTLY_JS = "plotly.min.js"
+CROP_SIDE = 64  # HR pixels per crop side
+CROPS_PER_SET = 3
+ZOOM = 6  # CSS pixels per HR pixel in the comparison view (nearest neighbour)
+SCORE_LEVELS = tuple(k * 10.0 ** e for e in range(-2, 4) for k in (1, 2, 5))  # iso-score candidates
+MAX_ISO_CURVES = 5
+
+DEFINITIONS = (  # (term, definition) shown on the page; the same text as the README's table
+    ("PSNR RGB", ("Ranking metric. uint8 RGB output vs ground truth, peak 255, no border crop, MSE "
+      "over all pixels and channels of an image; the set figure is the mean of per-image PSNRs (dB). "
+      "Identical images are capped at 100 dB.")),
+    ("gain", "PSNR RGB of the model minus PSNR RGB of bicubic on the same images in the same run (dB)."),
+    ("PSNR Y", ("BT.601 studio-range Y, 16 + (65.481 R + 128.553 G + 24.966 B) / 255, rounded, "
+      "computed from the uint8 output; scale pixels shaved from every border (dB). A single-channel "
+      "source file uses its gray value; every 3-channel file uses the formula.")),
+    ("SSIM Y", ("The same Y and shave; scikit-image SSIM, 11x11 Gaussian window, sigma 1.5, K1 0.01, "
+      "K2 0.03, population covariance (unitless, at most 1).")),
+    ("SSIM RGB", ("The challenge's second RGB metric: SSIM (settings as SSIM Y) on each RGB channel, "
+      "no border crop, averaged over the channels (shown when the result files carry it).")),
+    ("runtime", ("GPU protocol ntire23-gpu-fp16: cudnn.benchmark, model and input FP16, input the "
+      "official script's portrait randn(1, 3, 3840/S, 2160/S) (1280 x 720, H x W, at x3), 50 warm-up "
+      "passes, 244 timed passes between CUDA events; mean and median in ms. CPU fallback cpu-fp32: FP32, same input, few passes; CPU "
+      "figures are not challenge-comparable.")),
+    ("params", "Trainable and frozen parameters of the module as evaluated."),
+    ("GFLOPs", "torch.utils.flop_counter FLOPs (2 x MACs) of one forward pass on a 1280x720 LR frame."),
+    ("score", ("score = 0 if P <= P_bic, else 2 * 2**(P - P_bic) / (0.1 * sqrt(t)): P and P_bic the "
+      "PSNR RGB of the model and of bicubic on the same images in the same run, t the mean runtime in "
+      "ms. Precedence: 2 * 2**diff, not 2**(2*diff). Higher is better.")),
+    ("rank", "Order by score (descending); rows without a score are not ranked."),
+    ("Pareto front", "Models that no other model beats on both runtime (lower) and PSNR RGB (higher)."),
+    ("iso-score curve", ("Runtime and PSNR RGB pairs with the same score: P = P_bic + "
+      "log2(score * 0.1 * sqrt(t) / 2).")),
+    ("crops", (f"{CROP_SIDE}x{CROP_SIDE} HR-pixel squares where the models' outputs differ most from "
+      "bicubic's (summed squared RGB difference), at most one per image; each option shows its PSNR "
+      "RGB against the HR crop. Zoom is nearest neighbour, so every pixel is a visible square.")),
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One table column: row key, header, number format, first sort direction, definition term."""
+
+    key: str
+    header: str
+    fmt: str
+    first_dir: str  # "asc" or "desc" on the first click
+    term: str | None
+
+
+COLUMNS = (
+    Column("rank", "#", "d", "asc", "rank"),
+    Column("model", "model", "", "asc", None),
+    Column("params", "params", ",d", "asc", "params"),
+    Column("gflops_720p", "GFLOPs 720p", ".2f", "asc", "GFLOPs"),
+    Column("psnr_rgb", "PSNR RGB", ".3f", "desc", "PSNR RGB"),
+    Column("gain_db", "gain vs bicubic", "+.3f", "desc", "gain"),
+    Column("psnr_y", "PSNR Y", ".3f", "desc", "PSNR Y"),
+    Column("ssim_y", "SSIM Y", ".4f", "desc", "SSIM Y"),
+    Column("ssim_rgb", "SSIM RGB", ".4f", "desc", "SSIM RGB"),  # optional: shown when present
+    Column("runtime_ms", "runtime mean ms", "rt", "asc", "runtime"),
+    Column("runtime_median_ms", "runtime median ms", "rt", "asc", "runtime"),
+    Column("score", "score", ".2f", "desc", "score"),
+)
+OPTIONAL_COLUMNS = ("ssim_rgb",)
+
+
+def anchor(key: tuple[str, int, str]) -> str:
+    """HTML id of a section: ``set5-x3-ntire23`` (lowercase letters, digits and dashes)."""
+    dataset, scale, degradation = key
+    return re.sub(r"[^a-z0-9]+", "-", f"{dataset}-x{scale}-{degradation}".lower()).strip("-")
+
+
+def banner(rows: list[dict]) -> tuple[str, str]:
+    """(kind, text) of a section's device/protocol banner; kind is "gpu", "cpu" or "none"."""
+    timed = [r for r in rows if r["runtime_ms"] is not None]
+    if not timed:
+        return "none", "Runtime not measured (--runtime off): no scores"
+    r = timed[0]
+    if r["runtime_protocol"] == GPU_PROTOCOL:
+        return "gpu", f"GPU FP16, NTIRE 2023 runtime protocol, on {r['runtime_device']}"
+    return "cpu", f"CPU FP32, not challenge-comparable (runtime on {r['runtime_device']})"
+
+
+def format_value(value, fmt: str) -> str:
+    """A table cell's text: "-" for null; ``rt`` = runtime (3 decimals below 10 ms, else 1)."""
+    if value is None:
+        return "-"
+    if fmt == "rt":
+        return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+    return format(value, fmt)
+
+
+def table_rows(members: list[dict], results: dict[str, Result]) -> list[dict]:
+    """Leaderboard rows of one section with the page's extra fields (gain, median runtime, ssim_rgb)."""
+    bicubic = next((r for r in members if r["model"] == "bicubic"), None)
+    out = []
+    for row in members:
+        data = results[row["model"]].data
+        rt = data.get("runtime") or {}
+        ssim_rgb = data.get("ssim_rgb")
+        out.append({
+            **row,
+            "gain_db": None if bicubic is None else round(row["psnr_rgb"] - bicubic["psnr_rgb"], 4),
+            "runtime_median_ms": _number(rt.get("median_ms")),
+            "ssim_rgb": _number(ssim_rgb),
+        })
+    return out
+
+
+def _number(value) -> float | None:
+    """``value`` as a float when it is a finite number, else None (optional result fields)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
+
+
+def visible_columns(rows: list[dict]) -> list[Column]:
+    """Every column, less the optional ones no row has a value for."""
+    return [c for c in COLUMNS
+            if c.key not in OPTIONAL_COLUMNS or any(r.get(c.key) is not None for r in rows)]
+
+
+def column_view(c: Column) -> dict:
+    """Template header: key, text, first sort direction, CSS class and definition (tooltip)."""
+    title = next((text for term, text in DEFINITIONS if term == c.term), None)
+    return {"key": c.key, "header": c.header, "first_dir": c.first_dir, "title": title,
+            "cls": "text" if c.key == "model" else "num"}
+
+
+def cells(row: dict, columns: list[Column]) -> list[dict]:
+    """Template cells: text, sort value ("" for null) and CSS class."""
+    out = []
+    for c in columns:
+        v = row.get(c.key)
+        text = v if c.key == "model" else format_value(v, c.fmt)
+        out.append({"text": text, "sort": "" if v is None else str(v),
+                    "cls": "text" if c.key == "model" else "num"})
+    return out
+
+
+def hover_text(row: dict) -> str:
+    """The chart tooltip: every number of the row (plotly's HTML subset; the label is escaped)."""
+    f = format_value
+    return "<br>".join([
+        f"<b>{html.escape(row['model'])}</b>  rank {f(row['rank'], 'd')}, score {f(row['score'], '.2f')}",
+        f"PSNR RGB {f(row['psnr_rgb'], '.3f')} dB ({f(row['gain_db'], '+.3f')} vs bicubic)",
+        f"PSNR Y {f(row['psnr_y'], '.3f')} dB, SSIM Y {f(row['ssim_y'], '.4f')}"
+        + ("" if row.get("ssim_rgb") is None else f", SSIM RGB {f(row['ssim_rgb'], '.4f')}"),
+        f"runtime {f(row['runtime_ms'], 'rt')} ms mean, {f(row['runtime_median_ms'], 'rt')} ms median",
+        f"{f(row['params'], ',d')} params, {f(row['gflops_720p'], '.2f')} GFLOPs (720p)",
+    ])
+
+
+def iso_score_levels(scores: list[float]) -> list[float]:
+    """1-2-5 score levels spanning the positive scores of a table (at most ``MAX_ISO_CURVES``)."""
+    positive = [s for s in scores if s and s > 0]
+    if not positive:
+        return []
+    lo, hi = min(positive) / 2, max(positive) * 2
+    levels = [v for v in SCORE_LEVELS if lo <= v <= hi]
+    step = math.ceil(len(levels) / MAX_ISO_CURVES) if levels else 1
+    return levels[::step]
+
+
+def iso_score_curve(level: float, psnr_bicubic: float, t_lo: float, t_hi: float,
+                    n: int = 48) -> tuple[list[float], list[float]]:
+    """Points (runtime ms, PSNR RGB dB) of score == ``level``, log-spaced over [t_lo, t_hi].
+
+    Inverts ``eval.score.score``: P = P_bic + log2(level * 0.1 * sqrt(t) / 2). The curve starts
+    where it meets the bicubic line (t = (20 / level)**2); below that line the score is 0.
+    """
+    start = max(t_lo, (20.0 / level) ** 2)
+    if start >= t_hi:
+        return [], []
+    ts = np.geomspace(start, t_hi, n)
+    ps = psnr_bicubic + np.log2(level * 0.1 * np.sqrt(ts) / 2.0)
+    return [round(float(t), 6) for t in ts], [round(float(p), 6) for p in ps]
+
+
+def log_ticks(lo: float, hi: float) -> list[float]:
+    """The 1-2-5 values in [lo, hi] (tick marks of the log runtime axis, labelled in full)."""
+    ticks = [k * 10.0 ** e for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+             for k in (1, 2, 5)]
+    return [float(f"{v:.6g}") for v in ticks if lo <= v <= hi]
+
+
+def chart(rows: list[dict]) -> go.Figure | None:
+    """The PSNR-vs-runtime figure of one section, or None when no runtime was measured."""
+    timed = [r for r in rows if r["runtime_ms"] is not None]
+    if not timed:
+        return None
+    xs = [r["runtime_ms"] for r in timed]
+    ys = [r["psnr_rgb"] for r in timed]
+    t_lo, t_hi = min(xs) / 1.8, max(xs) * 1.8
+    pad = max(0.1, 0.15 * (max(ys) - min(ys)))
+    y_range = [min(ys) - pad, max(ys) + pad]
+    fig = go.Figure()
+    bicubic = next((r for r in rows if r["model"] == "bicubic"), None)
+    if bicubic is not None:
+        for i, level in enumerate(iso_score_levels([r["score"] for r in timed])):
+            cx, cy = iso_score_curve(level, bicubic["psnr_rgb"], t_lo, t_hi)
+            if not cx:
+                continue
+            text = [""] * len(cx)  # the label sits on the last point well inside the plot
+            inside = [j for j, y in enumerate(cy) if y <= y_range[1] - 0.08 * (y_range[1] - y_range[0])]
+            if inside:
+                text[inside[-1]] = f"score {level:g}"
+            fig.add_trace(go.Scatter(
+                x=cx, y=cy, mode="lines+text", text=text, textposition="top left",
+                textfont={"size": 10, "color": "#8a8a8a"}, line={"color": "#bdbdbd", "dash": "dot",
+                                                                  "width": 1},
+                name="iso-score curves", legendgroup="iso", showlegend=i == 0, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(
+            x=[t_lo, t_hi], y=[bicubic["psnr_rgb"]] * 2, mode="lines", hoverinfo="skip",
+            line={"color": "#7f7f7f", "dash": "dash", "width": 1.2},
+            name=f"bicubic {bicubic['psnr_rgb']:.3f} dB"))
+    front = pareto_front(list(zip(xs, ys)))
+    fig.add_trace(go.Scatter(
+        x=[xs[i] for i in front], y=[ys[i] for i in front], mode="lines", line_shape="hv",
+        line={"color": "#d62728", "width": 1.5}, name="Pareto front", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(
+        x=xs, y=ys, mode="markers+text", text=[r["model"] for r in timed],
+        textposition="top center", textfont={"size": 11}, customdata=[r["model"] for r in timed],
+        hovertext=[hover_text(r) for r in timed], hovertemplate="%{hovertext}<extra></extra>",
+        marker={"size": 11, "color": ["#d62728" if i in front else "#1f77b4" for i in range(len(xs))],
+                "line": {"color": "white", "width": 1}},
+        name="models (red: on the front)"))
+    kind = "GPU FP16" if timed[0]["runtime_protocol"] == GPU_PROTOCOL else "CPU FP32"
+    fig.update_layout(
+        template="none", height=440, margin={"l": 60, "r": 20, "t": 20, "b": 60},
+        hovermode="closest", legend={"orientation": "h", "y": -0.2, "x": 0},
+        xaxis={"type": "log", "range": [math.log10(t_lo), math.log10(t_hi)], "showgrid": True,
+               "gridcolor": "#ececec", "title": {"text": f"runtime, mean ms ({kind}), log scale"},
+               "tickvals": (ticks := log_ticks(t_lo, t_hi)), "ticktext": [f"{v:g}" for v in ticks]},
+        yaxis={"range": y_range, "showgrid": True, "gridcolor": "#ececec",
+               "title": {"text": "PSNR RGB (dB)"}},
+        font={"family": "system-ui, sans-serif", "size": 12},
+    )
+    return fig
+
+
+def script_json(obj) -> str:
+    """JSON safe to place inside a ``<script type="application/json">`` element."""
+    text = obj if isinstance(obj, str) else json.dumps(obj, separators=(",", ":"))
+    return text.replace("<", "\\u003c")  # a JSON string escape: "</script>" and "<!--" cannot occur
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A crop position: image stem, top row, left column and side, in HR pixels."""
+
+    stem: str
+    top: int
+    left: int
+    side: int
+
+
+def choose_crops(gt_folder: Path, bicubic_folder: Path, model_folders: list[Path],
+                 side: int = CROP_SIDE, count: int = CROPS_PER_SET) -> list[Spot]:
+    """The ``count`` squares (one per image at most) where models differ most from bicubic.
+
+    The difference map of an image is the per-pixel squared uint8 RGB difference to bicubic, summed
+    over channels and over every model with that image (bicubic vs the ground truth when none has).
+    """
+    candidates = []
+    stems = sorted(p.stem for p in Path(gt_folder).glob("*.png") if not p.name.startswith("."))
+    for stem in stems:
+        bic_file = Path(bicubic_folder) / f"{stem}.png"
+        if not bic_file.is_file():
+            continue
+        bic = load_rgb(bic_file).astype(np.int32)  # 255**2 * 3 channels * models fits easily
+        others = [f / f"{stem}.png" for f in model_folders if (f / f"{stem}.png").is_file()]
+        if not others:
+            others = [Path(gt_folder) / f"{stem}.png"]
+        diff = np.zeros(bic.shape[:2], dtype=np.int32)
+        for f in others:
+            img = load_rgb(f)
+            if img.shape != bic.shape:
+                raise ImageError(f"{f}: size {img.shape[:2]} differs from bicubic's {bic.shape[:2]}; "
+                                 "re-run eval.evaluate with --save-sr")
+            diff += ((img.astype(np.int32) - bic) ** 2).sum(axis=2, dtype=np.int32)
+        s = min(side, *bic.shape[:2])
+        top, left, value = _max_window(diff, s)
+        candidates.append((-value, len(candidates), Spot(stem, top, left, s)))
+    return [spot for _, _, spot in sorted(candidates)[:count]]
+
+
+def crop_views(key: tuple[str, int, str], labels: list[str], sr_root: Path, site: Path,
+               side: int = CROP_SIDE, count: int = CROPS_PER_SET) -> tuple[list[dict], str | None]:
+    """Write the crop PNGs of one section; return the template's crop views and a note or None.
+
+    ``labels``: the section's models in rank order (bicubic included).
+    """
+    bic_folder = sr_dir(sr_root, "bicubic", *key)
+    gt_folder = gt_dir(*key)
+    if not bic_folder.is_dir():
+        return [], (f"No crops: no bicubic SR images in {bic_folder}; run `python -m eval.evaluate "
+                    "--model bicubic ... --save-sr` for this set.")
+    if not gt_folder.is_dir():
+        return [], f"No crops: no ground truth in {gt_folder}; run `python -m datasets.degrade`."
+    others = [lb for lb in labels if lb != "bicubic" and sr_dir(sr_root, lb, *key).is_dir()]
+    try:
+        spots = choose_crops(gt_folder, bic_folder, [sr_dir(sr_root, lb, *key) for lb in others],
+                             side, count)
+    except ImageError as exc:
+        return [], f"No crops: {exc}"
+    views = []
+    folder = site / "crops" / anchor(key)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, spot in enumerate(spots):
+        window = (slice(spot.top, spot.top + spot.side), slice(spot.left, spot.left + spot.side))
+        ref = load_rgb(gt_folder / f"{spot.stem}.png")[window]
+        panels = [("HR", ref, None)]
+        for label in ["bicubic", *others]:
+            f = sr_dir(sr_root, label, *key) / f"{spot.stem}.png"
+            if f.is_file():
+                crop = load_rgb(f)[window]
+                panels.append((label, crop, psnr_rgb(crop, ref)))
+        options = []
+        for j, (label, crop, psnr) in enumerate(panels):
+            rel = f"crops/{anchor(key)}/{i}-{j}.png"
+            Image.fromarray(np.ascontiguousarray(crop)).save(site / rel, optimize=True)
+            text = label if psnr is None else f"{label} ({psnr:.2f} dB)"
+            options.append({"label": label, "text": text, "src": rel})
+        left = 1 if len(options) > 1 else 0
+        views.append({"spot": spot, "options": options, "left": left,
+                      "right": 2 if len(options) > 2 else 0, "size": spot.side * ZOOM})
+    missing = [lb for lb in labels if lb != "bicubic" and lb not in others]
+    note = None if not missing else ("No saved SR images for " + ", ".join(missing)
+                                     + " (run eval.evaluate with --save-sr): not in the crops.")
+    return views, note
+
+
+def evaluate_command(data: dict) -> str:
+    """The ``python -m eval.evaluate`` command that makes this result (rebuilt from its fields)."""
+    rt = data.get("runtime")
+    args = ["python", "-m", "eval.evaluate", "--model", str(data["model"])]
+    if data.get("weights"):
+        args += ["--weights", str(data["weights"])]
+    args += ["--label", str(data.get("label") or data["model"]), "--dataset", str(data["dataset"]),
+             "--scale", str(data["scale"]), "--degradation", str(data["degradation"])]
+    if rt is None:
+        args += ["--runtime", "off"]
+    else:
+        args += ["--runtime", "gpu" if rt.get("protocol") == GPU_PROTOCOL else "cpu"]
+        args += [a for k in ("warmup", "passes") if rt.get(k) is not None
+                 for a in (f"--{k}", str(rt[k]))]
+    conv = data.get("conventions") or {}
+    if conv.get("classic_y"):
+        args.append("--classic-y")
+    if str(conv.get("y", "")).lower().startswith("ntire23"):
+        args.append("--ntire23-compat")
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def _text(value) -> str:
+    """A provenance value as one line of text."""
+    if value is None:
+        return "-"
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {_text(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "x".join(map(str, value)) if all(isinstance(v, int) for v in value) else \
+            ", ".join(_text(v) for v in value)
+    return str(value)
+
+
+def provenance(result: Result) -> list[tuple[str, str]]:
+    """(name, text) pairs: command, file, weights, every provenance field, runtime, conventions."""
+    d = result.data
+    items = [("command (rebuilt from the result)", evaluate_command(d)),
+             ("result file", result.path.name), ("weights", _text(d.get("weights")))]
+    items += [(str(k).replace("_", " "), _text(v)) for k, v in (d.get("provenance") or {}).items()]
+    rt = d.get("runtime")
+    if rt:
+        items += [("runtime", _text({k: v for k, v in rt.items() if k != "device"})),
+                  ("runtime device", _text(rt.get("device")))]
+    for k in ("conventions", "fp16_check"):
+        if d.get(k) is not None:
+            items.append((k.replace("_", " "), _text(d[k])))
+    return items
+
+
+def raw_json(result: Result) -> str:
+    """The result JSON without the per-image list, pretty-printed."""
+    return json.dumps({k: v for k, v in result.data.items() if k != "per_image"}, indent=2)
+
+
+def sections(rows: list[dict], results: list[Result], sr_root: Path, site: Path) -> list[dict]:
+    """The template's view of every (dataset, scale, degradation) section, writing crop PNGs."""
+    by_key: dict[tuple[str, int], dict[str, Result]] = {}
+    for r in results:
+        by_key.setdefault(r.key[:2], {})[r.label] = r
+    out = []
+    for (dataset, scale), members in tables_by_set(rows).items():
+        group = by_key[(dataset, scale)]
+        key = next(iter(group.values())).key
+        page_rows = table_rows(members, group)
+        columns = visible_columns(page_rows)
+        kind, text = banner(page_rows)
+        fig = chart(page_rows)
+        crops, crop_note = crop_views(key, [r["model"] for r in members], sr_root, site)
+        untimed = [r["model"] for r in page_rows if r["runtime_ms"] is None]
+        out.append({
+            "id": anchor(key), "title": f"{dataset} x{scale} ({key[2]})", "banner_kind": kind,
+            "banner": text, "images": len(next(iter(group.values())).data.get("per_image") or []),
+            "columns": [column_view(c) for c in columns],
+            "rows": [{"model": r["model"], "cells": cells(r, columns), "prov_id": f"prov-{anchor(key)}-{i}"}
+                     for i, r in enumerate(page_rows)],
+            "figure": None if fig is None else script_json(fig.to_json(validate=False)),
+            "chart_note": ("not plotted (no runtime): " + ", ".join(untimed)) if untimed else None,
+            "crops": crops, "crop_note": crop_note,
+            "provenance": [{"model": r["model"], "id": f"prov-{anchor(key)}-{i}",
+                            "fields": provenance(group[r["model"]]), "raw": raw_json(group[r["model"]])}
+                           for i, r in enumerate(members)],
+        })
+    return out
+
+
+def render(view: list[dict], notes: list[str]) -> str:
+    """index.html from the Jinja2 template in ``eval/site_assets`` (autoescaped)."""
+    env = Environment(loader=FileSystemLoader(ASSETS), autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return env.get_template("index.html.j2").render(
+        sections=view, notes=notes, definitions=DEFINITIONS, zoom=ZOOM, crop_side=CROP_SIDE)
+
+
+def plotly_js() -> str:
+    """The plotly.js bundle shipped with the installed plotly Python package."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+def write_site(rows: list[dict], results: list[Result], sr_root: Path, out_dir: Path,
+               notes: list[str] = ()) -> Path:
+    """Build the site in a temporary sibling of ``out_dir``, then swap it in (``core.io.staging_dir``)."""
+    out_dir = Path(out_dir)
+    with staging_dir(out_dir) as tmp:
+        tmp.chmod(0o755)  # mkdtemp makes it private; a published folder must be readable
+        view = sections(rows, results, Path(sr_root), tmp)
+        (tmp / "index.html").write_text(render(view, list(notes)), encoding="utf-8")
+        for name in STATIC_FILES:
+            shutil.copyfile(ASSETS / name, tmp / name)
+        (tmp / PLOTLY_JS).write_text(plotly_js(), encoding="utf-8")
+    return out_dir / "index.html"

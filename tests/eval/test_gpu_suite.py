@@ -1,0 +1,138 @@
+"""The GPU suite on the CPU: the quick run writes every report file with every step, time boxes hold,
+bad options are refused; and its building blocks (mosaic, sweep parsing, repeat statistics)."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from core.paths import REPO_ROOT
+from eval.errors import EvalError
+from eval.gpu_suite.__main__ import build_parser, make_context, run_step
+from eval.gpu_suite.__main__ import main as suite_main
+from eval.gpu_suite.context import card_slug
+from eval.gpu_suite.record import Record, json_safe
+from eval.gpu_suite.steps import STEPS
+from eval.mosaic import build_mosaic, tile_side
+from eval.runtime_variants import VARIANTS, repeat_stats
+from eval.sweep import DEFAULT_CHANNELS, parse_channels
+from models.registry import list_models
+
+
+def test_default_sweep_is_the_papers_range():
+    assert DEFAULT_CHANNELS == (16, 20, 24, 28, 30, 32, 34, 36, 40, 44, 48, 52, 56, 60, 64)
+    assert parse_channels("16:24:4,30") == [16, 20, 24, 30]
+    for bad in ("0,4", "16:x", "16:64:0"):
+        with pytest.raises(EvalError, match="need channel counts >= 1"):
+            parse_channels(bad)
+
+
+def test_repeat_stats_exact():
+    s = repeat_stats([1.0, 2.0, 3.0, 6.0])
+    assert (s["mean_ms"], s["median_ms"]) == (3.0, 2.5)
+    assert s["cv"] == pytest.approx(np.std([1, 2, 3, 6]) / 3.0)
+
+
+def test_card_slug():
+    assert card_slug("NVIDIA H200") == "nvidia-h200"
+    assert card_slug("cpu AMD EPYC 7763 64-Core Processor") == "cpu-amd-epyc-7763-64-core-processor"
+
+
+def test_record_is_strict_json(tmp_path):
+    rec = Record(tmp_path / "r.json")
+    rec.put("x", {"nan": float("nan"), "np": np.float32(1.5), "flag": np.bool_(True)})
+    assert json.loads((tmp_path / "r.json").read_text()) == {"x": {"nan": None, "np": 1.5, "flag": True}}
+    assert json_safe([float("inf"), 1]) == [None, 1]
+
+
+def test_mosaic_tiles_are_aligned_crops():
+    rng = np.random.default_rng(0)
+    pairs = []
+    for h, w in [(10, 14), (12, 9)]:
+        gt = rng.integers(0, 256, (3 * h, 3 * w, 3), dtype=np.uint8)
+        pairs.append((gt[::3, ::3].copy(), gt))
+    assert tile_side([p[0] for p in pairs]) == 8  # smallest side 9 -> even 8
+    lr, gt = build_mosaic(pairs, (20, 18), 3)
+    assert lr.shape == (20, 18, 3) and gt.shape == (60, 54, 3)
+    # tile 0 = centre 8x8 crop of image 0 (top 1, left 3); tile 1 = image 1 (top 2, left 0)
+    assert (lr[:8, :8] == pairs[0][0][1:9, 3:11]).all()
+    assert (lr[:8, 8:16] == pairs[1][0][2:10, 0:8]).all()
+    assert (gt[:24, :24] == pairs[0][1][3:27, 9:33]).all()
+    assert (gt[::3, ::3] == lr).all()  # every GT pixel block is aligned with its LR pixel
+
+
+def test_bad_options_are_refused(capsys):
+    assert suite_main(["--device", "cpu", "--budget-s", "0"]) == 2
+    assert "--budget-s 0.0: need a positive number" in capsys.readouterr().err
+    if not __import__("torch").cuda.is_available():
+        assert suite_main(["--device", "cuda"]) == 2
+        assert "--device cuda needs a CUDA device" in capsys.readouterr().err
+
+
+def test_no_budget_skips_every_step(tmp_path):
+    assert suite_main(["--device", "cpu", "--quick", "--out", str(tmp_path), "--budget-s", "5"]) == 1
+    (report,) = tmp_path.glob("*/report.json")
+    steps = json.loads(report.read_text())["steps"]
+    assert list(steps) == list(STEPS)
+    assert all(s["status"] == "skipped" and "budget used up" in s["reason"] for s in steps.values())
+
+
+def test_a_step_over_its_time_box_is_killed_and_keeps_its_record(tmp_path):
+    ctx = make_context(build_parser().parse_args(["--device", "cpu", "--quick", "--out", str(tmp_path)]))
+    result = run_step("gpu_tests", ctx, timeout=3.0, scratch=tmp_path)  # pytest cannot finish in 3 s
+    assert result["status"] == "timeout" and result["seconds"] < 15
+    assert result["command"].startswith("-m pytest -m gpu")  # saved before the child was killed
+
+
+@pytest.mark.slow
+def test_quick_cpu_run_writes_every_report_file(tmp_path):
+    out = tmp_path / "gpu"
+    proc = subprocess.run([sys.executable, "-m", "eval.gpu_suite", "--device", "cpu", "--quick",
+                           "--out", str(out), "--budget-s", "400"], cwd=REPO_ROOT, capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (folder,) = out.iterdir()
+    assert folder.name.startswith("cpu-")
+    names = {p.name for p in folder.iterdir()}
+    assert {"report.json", "report.md", "sweep.png", "sweep.json", "leaderboard.md", "leaderboard.json",
+            "results"} <= names
+    report = json.loads((folder / "report.json").read_text())
+    steps = report["steps"]
+    assert list(steps) == list(STEPS) and all(s["status"] == "ok" for s in steps.values())
+    assert report["quick"] and report["device_type"] == "cpu"
+    assert steps["environment"]["environment"]["torch"]
+    assert "skipped" in steps["gpu_tests"]["summary"]  # no CUDA here: every gpu test skips
+    assert [m["model"] for m in steps["protocol"]["models"]] == list_models()
+    assert steps["protocol"]["input_shape"] == [1, 3, 32, 48]
+    bpp = next(m for m in steps["protocol"]["models"] if m["model"] == "bicubic_pp")
+    assert bpp["protocol"]["call"] == "direct" and bpp["eager"]["median_ms"] > 0 and bpp["params"] == 50_400
+    rows = steps["variants"]["rows"]
+    assert [r["variant"] for r in rows[:len(VARIANTS)]] == list(VARIANTS)
+    for r in rows:  # each variant either timed with its fidelity, or says why not
+        assert ("fidelity" in r and r["fidelity"]["ok"]) or r.get("skipped")
+    assert [r["channels"] for r in steps["sweep"]["rows"]] == [16, 32, 34]
+    train = steps["training"]
+    assert train["throughput"][0]["patches_per_s"] > 0 and train["paper_profile_estimate"]["pairs"] == 2_400_000
+    assert train["stage1"]["params"] == 54_984 and train["stage3"]["params"] == 50_400
+    labels = {e["label"] for e in steps["leaderboard"]["entries"]}
+    assert {"bicubic", "bicubic_pp_gpu", "espcn_gpu"} <= labels
+    board = json.loads((folder / "leaderboard.json").read_text())
+    assert {r["model"] for r in board} == labels and all(r["dataset"] == "demo" for r in board)
+    md = (folder / "report.md").read_text()
+    assert f"# GPU suite report: {report['card']}" in md and "## Channels sweep" in md
+
+
+def test_keep_reruns_only_the_named_steps(tmp_path):
+    args = ["--device", "cpu", "--quick", "--out", str(tmp_path), "--budget-s", "120"]
+    assert suite_main([*args, "--steps", "environment"]) == 0
+    (report_path,) = tmp_path.glob("*/report.json")
+    first = json.loads(report_path.read_text())
+    assert suite_main([*args, "--steps", "gpu_tests", "--keep"]) == 0
+    second = json.loads(report_path.read_text())
+    assert list(second["steps"]) == ["environment", "gpu_tests"]
+    assert second["steps"]["environment"]["run"] == first["created"]
+    assert second["steps"]["gpu_tests"]["run"] == second["created"]
+    assert [r["created"] for r in second["runs"]] == [first["created"], second["created"]]
+    assert suite_main([*args, "--steps", "environment"]) == 0  # without --keep: a fresh report
+    assert list(json.loads(report_path.read_text())["steps"]) == ["environment"]
