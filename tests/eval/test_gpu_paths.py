@@ -13,7 +13,7 @@ from PIL import Image
 
 import models  # noqa: F401  (registers the models)
 from eval.evaluate import main as evaluate_main
-from eval.runtime_variants import VARIANTS, build_runner, fidelity, reference_psnr
+from eval.runtime_variants import CUDA_ONLY, VARIANTS, build_runner, fidelity, reference_psnr
 from eval.sweep import sweep_point
 from models.registry import create_model
 
@@ -57,14 +57,22 @@ def mosaic(seed: int = 0):
     return lr, gt
 
 
-# max-autotune (minutes of autotuning) and TensorRT (optional package) run in the GPU suite's variants step.
-@pytest.mark.parametrize("variant", [v for v in VARIANTS if v not in ("compile_max_autotune", "tensorrt")])
-@pytest.mark.parametrize("device", DEVICES)
+def variant_cases() -> list:
+    """(variant, device) cases: CUDA ones marked gpu; compile on the CPU is slow (~30 s of inductor on
+    2 cores); CUDA-only variants have no CPU case. max-autotune (minutes of autotuning) and TensorRT
+    (optional package) run in the GPU suite's variants step."""
+    cases = []
+    for device in ("cpu", "cuda"):
+        for variant in (v for v in VARIANTS if v not in ("compile_max_autotune", "tensorrt")):
+            if device == "cpu" and variant in CUDA_ONLY:
+                continue
+            marks = CUDA.marks if device == "cuda" else [pytest.mark.slow] if variant == "compile" else []
+            cases.append(pytest.param(variant, device, marks=marks, id=f"{device}-{variant}"))
+    return cases
+
+
+@pytest.mark.parametrize("variant, device", variant_cases())
 def test_variant_output_matches_fp32_eager(variant, device):
-    if device == "cpu" and variant in ("cuda_graphs",):
-        pytest.skip("CUDA-only variant")
-    if device == "cpu" and variant.startswith("compile"):
-        pytest.skip("torch.compile on 2 CPU cores takes minutes; the GPU suite covers it")
     torch.manual_seed(0)
     model = create_model("bicubic_pp", scale=3)
     lr, gt = mosaic()
