@@ -46,7 +46,8 @@ def parse_channels(text: str) -> list[int]:
     except ValueError:  # not an integer, a zero step, a range without its stop
         values = set()
     if not values or min(values) < 1:
-        raise EvalError(f"--channels {text!r}: need channel counts >= 1, e.g. 16:64:4,30,32,34")
+        raise EvalError(f"--channels {text!r}: need channel counts >= 1 as N or start:stop:step, "
+                        "e.g. 16:64:4,30,32,34")
     return sorted(values)
 
 
