@@ -86,9 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__.split("\n")[0])
     add_train_args(parser)
     args = parser.parse_args(argv)
-    summary = train(config_from_args(args))
-    print(f"{summary['model']}: best val PSNR {summary['best_val_psnr_rgb']:.3f} dB (epoch "
-          f"{summary['best_epoch']}), {summary['params']} params, {summary['train_seconds']:.0f} s")
+    train(config_from_args(args))  # the loop prints a line per epoch and the outcome (core.progress)
 
 
 if __name__ == "__main__":
