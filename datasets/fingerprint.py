@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from core.cli import cli_main
+from core.cli import cli_main, description
 from core.hashing import file_sha256
 from core.io import write_atomic
 from core.protocol import DEGRADATIONS
@@ -76,7 +76,7 @@ def training_sets(params: Path, section: str) -> tuple[list[str], int, str]:
 def main(argv: list[str] | None = None) -> None:
     """CLI entry point (``core.cli``: a set not degraded yet is one line on stderr, exit status 2)."""
     parser = argparse.ArgumentParser(
-        prog="python -m datasets.fingerprint", description=__doc__.splitlines()[0].split(": ", 1)[1],
+        prog="python -m datasets.fingerprint", description=description(__doc__),
         epilog="examples: python -m datasets.fingerprint demo_train demo_valid --scale 3 --out sets.json; "
                "python -m datasets.fingerprint --params params.yaml --section train.base --out sets.json")
     parser.add_argument("names", nargs="*", metavar="NAME",

@@ -40,7 +40,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from core.cli import cli_main
+from core.cli import cli_main, description
 from core.io import write_atomic
 from core.protocol import DEGRADATIONS, OUTPUT_HW
 from core.quantize import OUTPUT_ROUNDING, to_uint8_rgb
@@ -308,27 +308,39 @@ def summary_table(result: dict) -> Table:
 
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's argument parser; an absent option is left out, so ``EvalOptions``' defaults apply."""
-    p = argparse.ArgumentParser(prog="python -m eval.evaluate", description=__doc__.splitlines()[0],
+    p = argparse.ArgumentParser(prog="python -m eval.evaluate", description=description(__doc__),
                                 argument_default=argparse.SUPPRESS)
-    p.add_argument("--model", required=True, help="registered name or module:factory / file.py:factory")
-    p.add_argument("--weights", type=Path, help="checkpoint (project or released Bicubic++)")
-    p.add_argument("--label", help="display name (default: the model name)")
-    p.add_argument("--dataset", required=True, help="registered dataset or folder:<path>")
-    p.add_argument("--scale", type=int, required=True)
-    p.add_argument("--degradation", choices=DEGRADATIONS)
-    p.add_argument("--runtime", choices=RUNTIMES)
-    p.add_argument("--passes", type=int, help="timed passes (default 244 gpu / 5 cpu)")
-    p.add_argument("--warmup", type=int, help="warm-up passes (default 50 gpu / 1 cpu)")
+    p.add_argument("--model", required=True,
+                   help="registered name (bicubic, bicubic_pp, espcn, ...) or a plug-in factory "
+                        "package.module:factory or path/to/file.py:factory (required)")
+    p.add_argument("--weights", type=Path,
+                   help="checkpoint: a project best.pt or the released Bicubic++ one (default: none; a "
+                        "trainable model then has random weights, with a warning)")
+    p.add_argument("--label", help="name in results and tables (default: the --model name)")
+    p.add_argument("--dataset", required=True,
+                   help="registered set (set5, set14, urban100, demo, ...) or folder:<path> of HR images (required)")
+    p.add_argument("--scale", type=int, required=True, help="upscaling factor, e.g. 3 (required)")
+    p.add_argument("--degradation", choices=DEGRADATIONS,
+                   help="LR inputs: ntire23 (the challenge's) or classic (MATLAB bicubic, published tables)")
+    p.add_argument("--runtime", choices=RUNTIMES,
+                   help="gpu: the challenge's FP16 protocol (needs CUDA); cpu: FP32 figures, labelled "
+                        "not comparable; off: no timing, no score")
+    p.add_argument("--passes", type=int, help="timed passes (default: 244 gpu / 5 cpu)")
+    p.add_argument("--warmup", type=int, help="warm-up passes (default: 50 gpu / 1 cpu)")
     p.add_argument("--runtime-orientation", choices=tuple(OUTPUT_HW),
                    help="runtime input tensor: portrait 3840/S x 2160/S (H x W, the official script's) "
                         "or landscape 2160/S x 3840/S")
-    p.add_argument("--json", type=Path, default=None, help="write the result JSON here (atomically)")
-    p.add_argument("--save-sr", type=Path, help="write SR PNGs into this folder")
+    p.add_argument("--json", type=Path, default=None,
+                   help="write the result JSON here, atomically (default: print the summary only)")
+    p.add_argument("--save-sr", type=Path,
+                   help="write the SR PNGs into this folder, as the leaderboard's crops need "
+                        "(default: not saved)")
     p.add_argument("--ntire23-compat", action="store_true",
                    help="Y metrics exactly as the challenge's calc_metrics.py: swapped R/B weights, "
-                        "float32 unrounded Y, no border crop, gray files as GGG (off by default)")
+                        "float32 unrounded Y, no border crop, gray files as GGG (default: off)")
     p.add_argument("--classic-y", action="store_true",
-                   help="Y-only classic protocol of the published tables (needs --degradation classic)")
+                   help="Y-only classic protocol of the published tables (needs --degradation classic; "
+                        "default: off)")
     for action in p._actions:  # state each option's default, taken from EvalOptions
         field = EvalOptions.model_fields.get(action.dest)
         if field is not None and not field.is_required() and field.default not in (None, False):

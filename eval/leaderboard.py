@@ -22,7 +22,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from core.cli import cli_main
+from core.cli import cli_main, description
 from core.io import staging_dir, write_atomic
 from core.paths import REPO_ROOT
 from core.protocol import GPU_PROTOCOL, LR_720P
@@ -247,13 +247,13 @@ def write_tables(rows: list[dict], notes: list[str], degradation: str, out_dir: 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
-    p = argparse.ArgumentParser(prog="python -m eval.leaderboard", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m eval.leaderboard", description=description(__doc__))
     p.add_argument("--results", type=Path, default=None,
-                   help="folder of result JSONs (default: <data root>/results)")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: <repo>/leaderboard)")
+                   help="folder of result JSONs (default: data/results, or $RTSR_DATA_ROOT/results)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: leaderboard/)")
     p.add_argument("--sr", type=Path, default=None,
-                   help="root of saved SR images for crops.png (default: <data root>/sr; "
-                        "layout <degradation>_x<S>/<dataset>/<label>/<stem>.png)")
+                   help="root of saved SR images for the crops, laid out <degradation>_x<S>/<dataset>/"
+                        "<label>/<stem>.png (default: data/sr, or $RTSR_DATA_ROOT/sr)")
     p.add_argument("--scale", type=int, default=None, help="only results at this scale (default: all)")
     p.add_argument("--degradation", default=None, help="only results of this degradation (default: all)")
     p.add_argument("--dataset", default=None, help="only results on this test set (default: all)")

@@ -33,7 +33,7 @@ from rich.table import Table
 
 import yaml
 
-from core.cli import EXIT_BAD_INPUT, EXIT_FAILURE, cli_main
+from core.cli import EXIT_BAD_INPUT, EXIT_FAILURE, cli_main, description
 from core.io import write_atomic
 from core.params import PARAMS_FILE, composed_params
 from core.paths import REPO_ROOT
@@ -251,7 +251,7 @@ def findings_table(title: str, findings: list[Finding]) -> Table:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(
-        prog="python -m eval.regress", description=__doc__.splitlines()[0],
+        prog="python -m eval.regress", description=description(__doc__),
         epilog="examples: python -m eval.regress  (after dvc repro); python -m eval.regress --profile "
                "mirror  (after the mirror profile's pipeline); python -m eval.regress --update "
                "--profile mirror  (on purpose, then commit references/mirror.json)")

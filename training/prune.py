@@ -210,10 +210,13 @@ def prune_stage(cfg: TrainConfig, target: int) -> dict:
 @cli_main
 def main(argv: list[str] | None = None) -> None:
     """CLI: ``python -m training.prune --init S1/best.pt --target 32 --out DIR [train flags]``."""
-    parser = argparse.ArgumentParser(prog="python -m training.prune",
-                                     description="greedy structured pruning by validation PSNR, then finetune")
+    parser = argparse.ArgumentParser(
+        prog="python -m training.prune", description="greedy structured pruning by validation PSNR, then finetune",
+        epilog="example: python -m training.prune --config params.yaml --section train.base "
+               "train.bicubic_pp_stage2 --target 32 --init data/train/bicubic_pp_stage1/best.pt "
+               "--out data/train/bicubic_pp_stage2")
     add_train_args(parser)
-    parser.add_argument("--target", type=int, required=True, help="channels per group after pruning (paper: 32)")
+    parser.add_argument("--target", type=int, required=True, help="channels per group after pruning (required; the paper's and params' prune.target: 32)")
     args = parser.parse_args(argv)
     summary = prune_stage(config_from_args(args), args.target)
     say(f"{Path(args.out or '.').name}: {summary['model']} pruned to {summary['arch']['kwargs'].get('channels')} "
