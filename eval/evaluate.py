@@ -64,7 +64,7 @@ from eval.metrics import (
 from eval.options import RUNTIMES, EvalOptions
 from eval.provenance import provenance
 from eval.runtime import input_shape, measure_runtime, require_cuda
-from models.registry import ModelError, create_model
+from models.registry import ModelError, create_model, model_info
 
 FP16_TOLERANCE_DB = 0.05
 
@@ -258,6 +258,15 @@ def check_options(opts: EvalOptions) -> None:
     get_dataset(opts.dataset)  # unknown dataset fails before the model is built
 
 
+def untrained_warning(opts: EvalOptions) -> str | None:
+    """The warning for a trainable registered model evaluated without ``weights`` (random weights)."""
+    if opts.weights is not None or ":" in opts.model or not model_info(opts.model).trainable:
+        return None
+    return (f"{opts.model} is trainable and no --weights was given: these are its random initial "
+            f"weights, not a trained model. Add --weights data/train/{opts.model}/best.pt (after "
+            f"`dvc repro`) or a checkpoint of yours.")
+
+
 def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
     """Run the whole evaluation described by ``opts``; returns the result dict (writes only ``save_sr``)."""
     from datasets.degrade import degrade_dataset
@@ -265,6 +274,9 @@ def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
 
     console = console or Console(stderr=True)
     check_options(opts)
+    warning = untrained_warning(opts)
+    if warning:
+        console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True, highlight=False)
     model = create_model(opts.model, scale=opts.scale, weights=opts.weights)
     lr_folder, gt_folder = degrade_dataset(opts.dataset, opts.scale, opts.degradation, progress=False)
     pairs = list_pairs(lr_folder, gt_folder)
