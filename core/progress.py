@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self needs Python 3.11
 
 
 def reporting() -> bool:
@@ -27,7 +31,7 @@ def say(message: str) -> None:
 
 def hms(seconds: float) -> str:
     """Seconds as ``H:MM:SS`` (``0:01:05``), rounded to the second."""
-    total = int(round(max(0.0, seconds)))
+    total = round(max(0.0, seconds))
     return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
 
 
@@ -73,7 +77,7 @@ class EpochProgress:
                                  TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(),
                                  TimeRemainingColumn(), console=Console(stderr=True), transient=True)
 
-    def __enter__(self) -> EpochProgress:
+    def __enter__(self) -> Self:
         if self._bar is not None:
             self._bar.start()
             self._task = self._bar.add_task(self.name, total=self.steps * (self.epochs - self.first + 1),

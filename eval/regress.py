@@ -28,10 +28,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from rich.console import Console
 from rich.table import Table
-
-import yaml
 
 from core.cli import EXIT_BAD_INPUT, EXIT_FAILURE, cli_main, description
 from core.io import write_atomic
@@ -123,7 +122,7 @@ def choose_profile(current: list[dict], preferred: str | None) -> tuple[str, str
         raise ResultError(f"no reference in {shown_path(REFERENCES_DIR)} covers the results' test sets "
                           f"({_groups_text(have)}); name one with --profile or --reference")
     if preferred in fits:
-        return preferred, f"params.yaml's profile, whose test sets the results hold"
+        return preferred, "params.yaml's profile, whose test sets the results hold"
     return fits[0], "the profile whose test sets the results hold"
 
 

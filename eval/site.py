@@ -38,8 +38,8 @@ from core.io import staging_dir
 from core.protocol import GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir
-from eval.metrics import psnr_rgb
 from eval.crops import max_window
+from eval.metrics import psnr_rgb
 from eval.plots import pareto_front, sr_dir
 from eval.resultfiles import Result, bicubic_command, tables_by_set
 

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 import yaml
 
-from core.paths import REPO_ROOT
 from core.params import composed_params
+from core.paths import REPO_ROOT
 from tests.pipeline.workspace import copy_workspace, dvc, dvc_env
 
 

@@ -31,7 +31,7 @@ def dvc_env(**extra: str) -> dict:
 def dvc(workspace: Path, *args: str, env: dict | None = None) -> str:
     """Run ``dvc ARGS`` in ``workspace``; its stdout (AssertionError with the output on failure)."""
     proc = subprocess.run(["dvc", *args], cwd=workspace, capture_output=True, text=True,
-                          env=env or dvc_env())
+                          env=env or dvc_env(), check=False)
     assert proc.returncode == 0, f"dvc {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout
 
