@@ -104,3 +104,22 @@ class EpochProgress:
             self._bar.console.print(line, markup=False, highlight=False, soft_wrap=True)
         else:
             say(line)
+
+
+class PlainLines:
+    """Occasional plain lines for a long loop without a terminal: ``<what>: 40/100 images, elapsed,
+    ETA``, at most one every ``every_s`` seconds, and always one when the last item is done."""
+
+    def __init__(self, what: str, total: int, unit: str, every_s: float = 30.0):
+        self.what, self.total, self.unit, self.every_s = what, total, unit, every_s
+        self.start = self.last = time.perf_counter()
+
+    def done(self, count: int) -> None:
+        """``count`` items are done: print a line when it is time (or when all are)."""
+        now = time.perf_counter()
+        if count < self.total and now - self.last < self.every_s:
+            return
+        self.last = now
+        elapsed = now - self.start
+        eta = elapsed / count * (self.total - count) if count else 0.0
+        say(f"{self.what}: {count}/{self.total} {self.unit}, elapsed {hms(elapsed)}, ETA {hms(eta)}")

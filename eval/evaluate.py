@@ -41,6 +41,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from core.cli import cli_main, description
+from core.progress import PlainLines, on_terminal, say
 from core.io import write_atomic
 from core.protocol import DEGRADATIONS, OUTPUT_HW
 from core.quantize import OUTPUT_ROUNDING, to_uint8_rgb
@@ -170,9 +171,11 @@ def evaluate_images(model, pairs: list[Pair], modes: dict[str, str], opts: EvalO
     """Per-image metrics for every pair (saving SR PNGs when asked), with a progress bar."""
     preset = opts.y_preset
     rows = []
+    what = f"{opts.display_label} on {opts.dataset} x{opts.scale}"
+    lines = PlainLines(what, len(pairs), "images")  # without a terminal (DVC logs): a line now and then
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(f"{opts.display_label} on {opts.dataset} x{opts.scale}", total=len(pairs))
+    with Progress(*columns, console=console, transient=True, disable=not on_terminal()) as bar:
+        task = bar.add_task(what, total=len(pairs))
         for pair in pairs:
             lr, gt = load_rgb(pair.lr), load_rgb(pair.gt)
             check_sizes(pair.name, lr, gt, opts.scale)
@@ -188,6 +191,8 @@ def evaluate_images(model, pairs: list[Pair], modes: dict[str, str], opts: EvalO
                 save_png(Path(opts.save_sr) / f"{pair.name}.png", sr)
             rows.append({"name": pair.name, **metrics})
             bar.advance(task)
+            if not on_terminal():
+                lines.done(len(rows))
     return rows
 
 
@@ -295,6 +300,9 @@ def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
         "conventions": conventions(opts, modes, (read_manifest(gt_folder) or {}).get("crop")),
     }
     if opts.runtime != "off":
+        say(f"{opts.display_label} on {opts.dataset} x{opts.scale}: timing ({opts.runtime}, "
+            f"{'default' if opts.warmup is None else opts.warmup} warm-up and "
+            f"{'default' if opts.passes is None else opts.passes} timed passes)")
         result["runtime"] = measure_runtime(model, opts.scale, "cuda" if device == "cuda" else "cpu",
                                             warmup=opts.warmup, passes=opts.passes,
                                             orientation=opts.runtime_orientation)

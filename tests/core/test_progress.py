@@ -6,7 +6,7 @@ import io
 import pytest
 
 from core import progress
-from core.progress import EpochProgress, epoch_line, hms, say
+from core.progress import EpochProgress, PlainLines, epoch_line, hms, say
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(0, "0:00:00"), (59.4, "0:00:59"), (59.6, "0:01:00"),
@@ -68,3 +68,16 @@ def test_a_process_that_does_not_report_prints_nothing(monkeypatch):
     with EpochProgress("run", 1, 1, 1) as bar:
         bar.epoch(1, 0.1, 30.0, 30.0)
     assert stream.getvalue() == ""
+
+
+def test_plain_lines_are_rare_and_the_last_one_always_comes(monkeypatch):
+    stream = Recorder()
+    monkeypatch.setattr("sys.stderr", stream)
+    lines = PlainLines("bicubic on demo x3", 3, "images", every_s=3600)
+    for n in (1, 2, 3):
+        lines.done(n)
+    assert stream.getvalue().splitlines() == [
+        "bicubic on demo x3: 3/3 images, elapsed 0:00:00, ETA 0:00:00"]
+    lines = PlainLines("espcn on set5 x3", 5, "images", every_s=0)
+    lines.done(1)
+    assert stream.getvalue().splitlines()[-1].startswith("espcn on set5 x3: 1/5 images, elapsed ")
