@@ -129,22 +129,25 @@ def _runtime_panel(ax, dataset: str, scale: int, members: list[dict]) -> None:
     for r, (x, y) in zip(inside, pts):
         ax.annotate(r["model"], (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
     edge = lo + 0.02 * (hi - lo)
+    xs = [r["runtime_ms"] for r in timed]
+    middle = math.sqrt(min(xs) * max(xs))
     for r in outliers:  # off the scale: a marker on the bottom edge, its real value in the label
-        ax.scatter([r["runtime_ms"]], [edge], marker="v", color="tab:gray", zorder=3, clip_on=False)
-        ax.annotate(f"{r['model']} {r['psnr_rgb']:.2f} dB (off scale)", (r["runtime_ms"], edge),
-                    textcoords="offset points", xytext=(4, 4), fontsize=8, color="tab:gray")
+        x = r["runtime_ms"]
+        ax.scatter([x], [edge], marker="v", color="tab:gray", zorder=3, clip_on=False)
+        ax.annotate(f"{r['model']} {r['psnr_rgb']:.2f} dB (off scale)", (x, edge), textcoords="offset points",
+                    xytext=(-4, 4) if x > middle else (4, 4), ha="right" if x > middle else "left",
+                    fontsize=8, color="tab:gray")
     if bic is not None:
         ax.axhline(bic["psnr_rgb"], color="gray", ls="--", lw=1, label=f"bicubic {bic['psnr_rgb']:.2f} dB")
     ax.set_ylim(lo, hi)
     ax.set_xscale("log")
-    xs = [r["runtime_ms"] for r in timed]
     ax.set_xlim(min(xs) / 1.6, max(xs) * 1.6)  # room for the labels of the slowest models
     ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(log_ticks(min(xs), max(xs))))
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _tick_text(v)))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.tick_params(axis="x", labelsize=8)
     kind = "GPU FP16" if timed[0]["runtime_protocol"] == GPU_PROTOCOL else "CPU FP32"
-    ax.set_xlabel(f"runtime, mean ms ({kind}, {timed[0]['runtime_device']}), log scale")
+    ax.set_xlabel(f"runtime, mean ms, log scale\n({kind}, {timed[0]['runtime_device']})", fontsize=9)
     ax.set_ylabel("PSNR RGB (dB)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="best")
@@ -218,7 +221,7 @@ def _draw_panels(panels: list, path: Path) -> None:
     cols = min(MAX_COLUMNS, max(len(outputs) + 1 for _, _, outputs in panels))
     blocks = [(title, ref, outputs[i:i + cols - 1])
               for title, ref, outputs in panels for i in range(0, max(len(outputs), 1), cols - 1)]
-    fig = plt.figure(figsize=(2.3 * cols, 5.3 * len(blocks)))
+    fig = plt.figure(figsize=(2.3 * cols, 4.4 * len(blocks)))
     figures = fig.subfigures(len(blocks), 1, squeeze=False)[:, 0]
     for sub, (title, ref, outputs) in zip(figures, blocks):
         axes = sub.subplots(2, cols, squeeze=False)
