@@ -32,3 +32,8 @@ def cli_main(main: Callable[..., int | None]) -> Callable[..., int]:
         return EXIT_OK if status is None else int(status)
 
     return wrapper
+
+
+def description(doc: str | None) -> str:
+    """A module docstring's first line as plain text for ``--help`` (reST ``literal`` markup removed)."""
+    return (doc or "").strip().splitlines()[0].replace("``", "") if doc and doc.strip() else ""

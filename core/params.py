@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from core.cli import cli_main
+from core.cli import cli_main, description
 from core.errors import RtsrError
 from core.paths import REPO_ROOT
 
@@ -76,7 +76,7 @@ def composed_params(overrides: list[str]) -> dict:
 @cli_main
 def main(argv: list[str] | None = None) -> None:
     """Entry point (``core.cli``: a bad override is one line on stderr, exit status 2)."""
-    parser = argparse.ArgumentParser(prog="python -m core.params", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m core.params", description=description(__doc__))
     parser.add_argument("overrides", nargs="*", metavar="OVERRIDE",
                         help="Hydra overrides as for `dvc exp run -S`, e.g. profile=mirror train.base.seed=1")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / PARAMS_FILE,

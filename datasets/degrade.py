@@ -196,13 +196,18 @@ def main(argv: list[str] | None = None) -> None:
     """CLI entry point (``core.cli``: a bad input is one line on stderr, exit status 2)."""
     parser = argparse.ArgumentParser(prog="python -m datasets.degrade",
                                      description="Make LR/GT pairs from HR sets (see module doc).")
-    parser.add_argument("names", nargs="+", metavar="NAME")
-    parser.add_argument("--scale", type=int, required=True, help="integer factor >= 2 (primary: 3)")
-    parser.add_argument("--degradation", choices=DEGRADATIONS, default="ntire23")
+    parser.add_argument("names", nargs="+", metavar="NAME",
+                        help="registered sets (set5, demo, ...; fetched first when missing) or folder:<path>")
+    parser.add_argument("--scale", type=int, required=True, help="integer factor >= 2 (required; the challenge's: 3)")
+    parser.add_argument("--degradation", choices=DEGRADATIONS, default="ntire23",
+                        help="ntire23: centre crop, Pillow bicubic, JPEG; classic: MATLAB bicubic, no JPEG "
+                             "(default: ntire23)")
     parser.add_argument("--quality", type=int, default=JPEG_QUALITY,
-                        help=f"JPEG quality for ntire23 (default {JPEG_QUALITY})")
-    parser.add_argument("--drop-alpha", action="store_true", help="discard alpha channels instead of failing")
-    parser.add_argument("--force", action="store_true", help="regenerate even if up to date")
+                        help=f"JPEG quality of ntire23 (default: {JPEG_QUALITY})")
+    parser.add_argument("--drop-alpha", action="store_true",
+                        help="discard alpha channels (default: an alpha channel is an error)")
+    parser.add_argument("--force", action="store_true",
+                        help="regenerate even if up to date (default: skip sets already made)")
     args = parser.parse_args(argv)
     check_scale(args.scale)
     for name in args.names:

@@ -6,7 +6,8 @@ or its archive file; otherwise the official archive URL (resumable download, saf
 Every file is checked against its sha256 (bytes) and pixel sha256 where known, decoded with the
 ``datasets.imageio`` input rules (grayscale -> three equal channels, so everything downstream
 sees HxWx3 RGB) and written as PNG: pixels unchanged, whatever the source container.
-CLI: ``python -m datasets.fetch NAME... [--mirror DIR] [--drop-alpha] [--force]``.
+CLI: ``python -m datasets.fetch NAME... [--mirror DIR] [--drop-alpha] [--force]``; the pipeline's
+``fetch`` stages pass no ``--mirror``: ``$RTSR_DATA_MIRROR`` is the one place a mirror is named.
 """
 from __future__ import annotations
 
@@ -186,10 +187,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("names", nargs="+", metavar="NAME",
                         help=f"{', '.join(list_datasets())} or folder:<path>")
     parser.add_argument("--mirror", type=_optional_path, default=None,
-                        help="offline mirror laid out like ../shared/sr-data "
-                             "(default, or an empty string: $RTSR_DATA_MIRROR)")
-    parser.add_argument("--drop-alpha", action="store_true", help="discard alpha channels (folder sets)")
-    parser.add_argument("--force", action="store_true", help="redo even if data/hr/<name> is complete")
+                        help="offline mirror folder: Set5/HR/, Set14/HR/, Urban100/HR/, T91/, BSD200/ "
+                             "(or the sets' archive files) and MANIFEST.tsv (default, or an empty "
+                             "string: $RTSR_DATA_MIRROR; when that is unset too, the official URLs)")
+    parser.add_argument("--drop-alpha", action="store_true",
+                        help="discard alpha channels of folder: sets (default: an alpha channel is an error)")
+    parser.add_argument("--force", action="store_true",
+                        help="redo even if data/hr/<name> is complete (default: skip complete sets)")
     args = parser.parse_args(argv)
     for name, path in fetch(args.names, args.mirror, drop_alpha=args.drop_alpha,
                             force=args.force).items():

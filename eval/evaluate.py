@@ -40,7 +40,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from core.cli import cli_main
+from core.cli import cli_main, description
+from core.progress import PlainLines, on_terminal, say
 from core.io import write_atomic
 from core.protocol import DEGRADATIONS, OUTPUT_HW
 from core.quantize import OUTPUT_ROUNDING, to_uint8_rgb
@@ -64,7 +65,7 @@ from eval.metrics import (
 from eval.options import RUNTIMES, EvalOptions
 from eval.provenance import provenance
 from eval.runtime import input_shape, measure_runtime, require_cuda
-from models.registry import ModelError, create_model
+from models.registry import ModelError, create_model, model_info
 
 FP16_TOLERANCE_DB = 0.05
 
@@ -170,9 +171,11 @@ def evaluate_images(model, pairs: list[Pair], modes: dict[str, str], opts: EvalO
     """Per-image metrics for every pair (saving SR PNGs when asked), with a progress bar."""
     preset = opts.y_preset
     rows = []
+    what = f"{opts.display_label} on {opts.dataset} x{opts.scale}"
+    lines = PlainLines(what, len(pairs), "images")  # without a terminal (DVC logs): a line now and then
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(f"{opts.display_label} on {opts.dataset} x{opts.scale}", total=len(pairs))
+    with Progress(*columns, console=console, transient=True, disable=not on_terminal()) as bar:
+        task = bar.add_task(what, total=len(pairs))
         for pair in pairs:
             lr, gt = load_rgb(pair.lr), load_rgb(pair.gt)
             check_sizes(pair.name, lr, gt, opts.scale)
@@ -188,6 +191,8 @@ def evaluate_images(model, pairs: list[Pair], modes: dict[str, str], opts: EvalO
                 save_png(Path(opts.save_sr) / f"{pair.name}.png", sr)
             rows.append({"name": pair.name, **metrics})
             bar.advance(task)
+            if not on_terminal():
+                lines.done(len(rows))
     return rows
 
 
@@ -258,6 +263,15 @@ def check_options(opts: EvalOptions) -> None:
     get_dataset(opts.dataset)  # unknown dataset fails before the model is built
 
 
+def untrained_warning(opts: EvalOptions) -> str | None:
+    """The warning for a trainable registered model evaluated without ``weights`` (random weights)."""
+    if opts.weights is not None or ":" in opts.model or not model_info(opts.model).trainable:
+        return None
+    return (f"{opts.model} is trainable and no --weights was given: these are its random initial "
+            f"weights, not a trained model. Add --weights data/train/{opts.model}/best.pt (after "
+            f"`dvc repro`) or a checkpoint of yours.")
+
+
 def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
     """Run the whole evaluation described by ``opts``; returns the result dict (writes only ``save_sr``)."""
     from datasets.degrade import degrade_dataset
@@ -265,6 +279,9 @@ def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
 
     console = console or Console(stderr=True)
     check_options(opts)
+    warning = untrained_warning(opts)
+    if warning:
+        console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True, highlight=False)
     model = create_model(opts.model, scale=opts.scale, weights=opts.weights)
     lr_folder, gt_folder = degrade_dataset(opts.dataset, opts.scale, opts.degradation, progress=False)
     pairs = list_pairs(lr_folder, gt_folder)
@@ -283,6 +300,9 @@ def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
         "conventions": conventions(opts, modes, (read_manifest(gt_folder) or {}).get("crop")),
     }
     if opts.runtime != "off":
+        say(f"{opts.display_label} on {opts.dataset} x{opts.scale}: timing ({opts.runtime}, "
+            f"{'default' if opts.warmup is None else opts.warmup} warm-up and "
+            f"{'default' if opts.passes is None else opts.passes} timed passes)")
         result["runtime"] = measure_runtime(model, opts.scale, "cuda" if device == "cuda" else "cpu",
                                             warmup=opts.warmup, passes=opts.passes,
                                             orientation=opts.runtime_orientation)
@@ -308,27 +328,39 @@ def summary_table(result: dict) -> Table:
 
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's argument parser; an absent option is left out, so ``EvalOptions``' defaults apply."""
-    p = argparse.ArgumentParser(prog="python -m eval.evaluate", description=__doc__.splitlines()[0],
+    p = argparse.ArgumentParser(prog="python -m eval.evaluate", description=description(__doc__),
                                 argument_default=argparse.SUPPRESS)
-    p.add_argument("--model", required=True, help="registered name or module:factory / file.py:factory")
-    p.add_argument("--weights", type=Path, help="checkpoint (project or released Bicubic++)")
-    p.add_argument("--label", help="display name (default: the model name)")
-    p.add_argument("--dataset", required=True, help="registered dataset or folder:<path>")
-    p.add_argument("--scale", type=int, required=True)
-    p.add_argument("--degradation", choices=DEGRADATIONS)
-    p.add_argument("--runtime", choices=RUNTIMES)
-    p.add_argument("--passes", type=int, help="timed passes (default 244 gpu / 5 cpu)")
-    p.add_argument("--warmup", type=int, help="warm-up passes (default 50 gpu / 1 cpu)")
+    p.add_argument("--model", required=True,
+                   help="registered name (bicubic, bicubic_pp, espcn, ...) or a plug-in factory "
+                        "package.module:factory or path/to/file.py:factory (required)")
+    p.add_argument("--weights", type=Path,
+                   help="checkpoint: a project best.pt or the released Bicubic++ one (default: none; a "
+                        "trainable model then has random weights, with a warning)")
+    p.add_argument("--label", help="name in results and tables (default: the --model name)")
+    p.add_argument("--dataset", required=True,
+                   help="registered set (set5, set14, urban100, demo, ...) or folder:<path> of HR images (required)")
+    p.add_argument("--scale", type=int, required=True, help="upscaling factor, e.g. 3 (required)")
+    p.add_argument("--degradation", choices=DEGRADATIONS,
+                   help="LR inputs: ntire23 (the challenge's) or classic (MATLAB bicubic, published tables)")
+    p.add_argument("--runtime", choices=RUNTIMES,
+                   help="gpu: the challenge's FP16 protocol (needs CUDA); cpu: FP32 figures, labelled "
+                        "not comparable; off: no timing, no score")
+    p.add_argument("--passes", type=int, help="timed passes (default: 244 gpu / 5 cpu)")
+    p.add_argument("--warmup", type=int, help="warm-up passes (default: 50 gpu / 1 cpu)")
     p.add_argument("--runtime-orientation", choices=tuple(OUTPUT_HW),
                    help="runtime input tensor: portrait 3840/S x 2160/S (H x W, the official script's) "
                         "or landscape 2160/S x 3840/S")
-    p.add_argument("--json", type=Path, default=None, help="write the result JSON here (atomically)")
-    p.add_argument("--save-sr", type=Path, help="write SR PNGs into this folder")
+    p.add_argument("--json", type=Path, default=None,
+                   help="write the result JSON here, atomically (default: print the summary only)")
+    p.add_argument("--save-sr", type=Path,
+                   help="write the SR PNGs into this folder, as the leaderboard's crops need "
+                        "(default: not saved)")
     p.add_argument("--ntire23-compat", action="store_true",
                    help="Y metrics exactly as the challenge's calc_metrics.py: swapped R/B weights, "
-                        "float32 unrounded Y, no border crop, gray files as GGG (off by default)")
+                        "float32 unrounded Y, no border crop, gray files as GGG (default: off)")
     p.add_argument("--classic-y", action="store_true",
-                   help="Y-only classic protocol of the published tables (needs --degradation classic)")
+                   help="Y-only classic protocol of the published tables (needs --degradation classic; "
+                        "default: off)")
     for action in p._actions:  # state each option's default, taken from EvalOptions
         field = EvalOptions.model_fields.get(action.dest)
         if field is not None and not field.is_required() and field.default not in (None, False):

@@ -1,8 +1,10 @@
 """``python -m eval.leaderboard``: rank result JSONs per (dataset, scale) by the NTIRE 2023 score.
 
-Reads ``<data root>/results/*.json`` (``--results``), prints one rich table per test set and writes
-``leaderboard/leaderboard.{md,csv,json}``, ``metrics.json`` (nested, for ``dvc metrics``),
+Reads ``<data root>/results/*.json`` (``--results``), prints one rich table per test set (not with
+``--quiet``, as the pipeline's stage runs it) and writes ``leaderboard/leaderboard.{md,csv,json}``,
+``metrics/<set>_x<S>/<model>.json`` (one file per row, for ``dvc metrics show``),
 ``psnr_vs_runtime.png``, ``crops.png`` and the web page ``site/index.html`` (``eval.site``; ``--out``).
+The same results give the same bytes in every file, so re-running it leaves DVC's outputs unchanged.
 Each JSON row has exactly the keys in ``ROW_KEYS``. ``score`` follows ``eval.score.score`` with
 P_bic = the RGB PSNR of the ``bicubic`` result of the same dataset/scale/degradation; it is null
 when that row or the runtime is missing. Exit status (``core.cli``): 0 written, 2 unusable or
@@ -20,14 +22,16 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from core.cli import cli_main
-from core.io import write_atomic
-from core.paths import REPO_ROOT, data_root
+from core.cli import cli_main, description
+from core.io import staging_dir, write_atomic
+from core.paths import REPO_ROOT
 from core.protocol import GPU_PROTOCOL, LR_720P
 from eval.resultfiles import (
     Result,
     ResultError,
+    bicubic_command,
     default_results_dir,
+    default_sr_root,
     group_results,
     load_results,
     select,
@@ -44,11 +48,6 @@ CPU_WARNING = ("Runtimes are CPU figures (FP32, not the challenge's GPU FP16 pro
 def default_out_dir() -> Path:
     """Where the leaderboard files go by default: ``<repo>/leaderboard``."""
     return REPO_ROOT / "leaderboard"
-
-
-def default_sr_root() -> Path:
-    """Root of saved SR images: ``<data root>/sr`` (layout in ``sr_dir``)."""
-    return data_root() / "sr"
 
 
 def gflops_720p(result: Result) -> float | None:
@@ -77,9 +76,10 @@ def group_rows(key: tuple[str, int, str], results: list[Result]) -> tuple[list[d
     bicubic = next((r for r in results if r.is_bicubic), None)
     notes = []
     if bicubic is None:
-        notes.append(f"{where}: no bicubic result, so no scores; run `python -m eval.evaluate "
-                     f"--model bicubic --dataset {dataset} --scale {scale} --degradation "
-                     f"{degradation} --json ...`")
+        platform = next((r.platform for r in results if r.platform), None)
+        command = bicubic_command(dataset, scale, degradation, platform and platform[0],
+                                  results[0].path.parent, default_sr_root())
+        notes.append(f"{where}: no bicubic result, so no scores; run `{command}`")
     rows = [_row(r, bicubic) for r in results]
     unscored = [r["model"] for r in rows if r["score"] is None and r["runtime_ms"] is None]
     if bicubic is not None and unscored:
@@ -219,40 +219,53 @@ def csv_text(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-def dvc_metrics(rows: list[dict]) -> dict:
-    """Nested dict for ``dvc metrics show``: {"<dataset>_x<S>": {model: {metric: value}}}."""
-    keys = ("psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y", "runtime_ms", "score")
-    out: dict = {}
-    for r in rows:
-        out.setdefault(f"{r['dataset']}_x{r['scale']}", {})[r["model"]] = {k: r[k] for k in keys}
-    return out
+METRIC_KEYS = ("psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y", "runtime_ms", "score")
+
+
+def dvc_metrics(rows: list[dict]) -> dict[str, dict]:
+    """``{"<dataset>_x<S>/<model>.json": {metric: value}}``: one flat file per row, so that
+    ``dvc metrics show`` prints a row per model and test set and a column per metric."""
+    return {f"{r['dataset']}_x{r['scale']}/{file_name(r['model'])}.json": {k: r[k] for k in METRIC_KEYS}
+            for r in rows}
+
+
+def file_name(label: str) -> str:
+    """A model label as a file name: letters, digits, ``.``, ``_`` and ``-`` kept, anything else ``_``."""
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in label) or "_"
 
 
 def write_tables(rows: list[dict], notes: list[str], degradation: str, out_dir: Path) -> None:
-    """Write leaderboard.md, .csv, .json and metrics.json (for DVC) atomically into ``out_dir``."""
+    """Write leaderboard.md, .csv, .json and the metrics/ folder (for DVC) atomically into ``out_dir``."""
     write_atomic(out_dir / "leaderboard.md", markdown(rows, notes, degradation))
     write_atomic(out_dir / "leaderboard.csv", csv_text(rows))
     write_atomic(out_dir / "leaderboard.json", json.dumps(rows, indent=2) + "\n")
-    write_atomic(out_dir / "metrics.json", json.dumps(dvc_metrics(rows), indent=2) + "\n")
+    with staging_dir(out_dir / "metrics") as tmp:  # the whole folder at once: no stale model files
+        for rel, values in dvc_metrics(rows).items():
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / rel).write_text(json.dumps(values, indent=2) + "\n", encoding="utf-8")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
-    p = argparse.ArgumentParser(prog="python -m eval.leaderboard", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m eval.leaderboard", description=description(__doc__))
     p.add_argument("--results", type=Path, default=None,
-                   help="folder of result JSONs (default: <data root>/results)")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: <repo>/leaderboard)")
+                   help="folder of result JSONs (default: data/results, or $RTSR_DATA_ROOT/results)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: leaderboard/)")
     p.add_argument("--sr", type=Path, default=None,
-                   help="root of saved SR images for crops.png (default: <data root>/sr; "
-                        "layout <degradation>_x<S>/<dataset>/<label>/<stem>.png)")
-    p.add_argument("--scale", type=int, default=None, help="only results at this scale")
-    p.add_argument("--degradation", default=None, help="only results of this degradation")
-    p.add_argument("--dataset", default=None, help="only results on this test set")
+                   help="root of saved SR images for the crops, laid out <degradation>_x<S>/<dataset>/"
+                        "<label>/<stem>.png (default: data/sr, or $RTSR_DATA_ROOT/sr)")
+    p.add_argument("--scale", type=int, default=None, help="only results at this scale (default: all)")
+    p.add_argument("--degradation", default=None, help="only results of this degradation (default: all)")
+    p.add_argument("--dataset", default=None, help="only results on this test set (default: all)")
     p.add_argument("--crop-dataset", default=None,
-                   help="test set shown in crops.png (default: the first with bicubic SR images)")
-    p.add_argument("--crop-size", type=int, default=96, help="crop side in HR pixels (default 96)")
-    p.add_argument("--no-figures", action="store_true", help="skip the two PNG figures")
-    p.add_argument("--no-site", action="store_true", help="skip the web page (<out>/site/index.html)")
+                   help="the one test set shown in crops.png (default: a panel per test set)")
+    p.add_argument("--crop-size", type=int, default=96, help="crop side in HR pixels (default: 96)")
+    p.add_argument("--no-figures", action="store_true",
+                   help="skip the two PNG figures (default: write them)")
+    p.add_argument("--no-site", action="store_true",
+                   help="skip the web page <out>/site/index.html (default: write it)")
+    p.add_argument("--quiet", action="store_true",
+                   help="print no tables, only what was written (the pipeline's stage; default: print)")
     return p.parse_args(argv)
 
 
@@ -274,11 +287,12 @@ def main(argv: list[str] | None = None) -> None:
         notes.append(f"ignored {len(dropped)} result file(s) outside the selection: "
                      + ", ".join(r.path.name for r in dropped))
     degradation = results[0].key[2]
-    for table, caption in rich_tables(rows, degradation):
-        console.print(table)
-        console.print(caption, soft_wrap=True)
-    for n in notes:
-        console.print(f"[yellow]note:[/yellow] {n}", soft_wrap=True)
+    if not args.quiet:
+        for table, caption in rich_tables(rows, degradation):
+            console.print(table)
+            console.print(caption, soft_wrap=True)
+        for n in notes:
+            console.print(f"[yellow]note:[/yellow] {n}", soft_wrap=True)
     write_tables(rows, notes, degradation, out_dir)
     if not args.no_figures:
         from eval.plots import write_crops, write_psnr_vs_runtime
@@ -292,9 +306,11 @@ def main(argv: list[str] | None = None) -> None:
         from eval.site import write_site
 
         write_site(rows, results, args.sr or default_sr_root(), out_dir / "site", notes)
-    console.print(f"wrote {out_dir}/leaderboard.md, .csv, .json"
+    console.print(f"wrote {out_dir}/leaderboard.md, .csv, .json, metrics/"
                   + ("" if args.no_figures else ", psnr_vs_runtime.png, crops.png")
-                  + ("" if args.no_site else ", site/index.html"))
+                  + ("" if args.no_site else ", site/index.html")
+                  + (f" ({len(rows)} rows; `python -m eval.leaderboard` prints them)" if args.quiet else ""),
+                  soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,13 @@
 
 SR image convention (written by ``python -m eval.evaluate --save-sr DIR``, DIR = ``sr_dir(...)``):
     <sr root>/<degradation>_x<S>/<dataset>/<label>/<stem>.png   uint8 RGB, same size as the GT
-The crop is chosen deterministically: the ``crop_size`` square (HR pixels) with the largest summed
-squared error of the bicubic output against the ground truth, over every image of the test set
-(first one on ties: images in name order, then row-major position).
+``crops.png``: a panel per test set (or only ``dataset``): the HR crop, bicubic and every model in
+rank order, each titled with the PSNR RGB of the crop, and below them a row of error maps
+(|output - HR|, mean over R, G, B). The crop is where the best-ranked model gains most over
+bicubic (``eval.crops.best_gain_crop``), at least ``BORDER_MARGIN_LR`` x scale HR pixels inside the
+image; without a model's SR images, where bicubic errs most.
+``psnr_vs_runtime.png``: a panel per test set; a model more than ``OUTLIER_DB`` below bicubic (e.g.
+random weights) is drawn at the bottom edge with its value, so it does not stretch the axis.
 """
 from __future__ import annotations
 
@@ -23,10 +27,13 @@ from core.io import write_atomic
 from core.protocol import GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir
+from eval.crops import BORDER_MARGIN_LR, best_gain_crop, worst_bicubic_crop
 from eval.metrics import psnr_rgb
-from eval.resultfiles import Result
+from eval.resultfiles import Result, bicubic_command, shown_path
 
-MAX_COLUMNS = 6
+MAX_COLUMNS = 8  # HR, bicubic and up to six models per row of crops.png
+OUTLIER_DB = 3.0  # PSNR more than this below bicubic: drawn at the bottom edge of psnr_vs_runtime.png
+ERROR_MAP_MAX = 48  # error maps: |output - HR| (mean over RGB, uint8 levels) from 0 (black) to this (white)
 
 
 def sr_dir(sr_root: Path, label: str, dataset: str, scale: int, degradation: str) -> Path:
@@ -69,8 +76,38 @@ def write_psnr_vs_runtime(rows: list[dict], path: Path) -> None:
     _save(fig, path)
 
 
+def psnr_limits(values: list[float], bicubic: float | None) -> tuple[float, float, float | None]:
+    """(low, high, outlier cut) of the PSNR axis: values below the cut (``OUTLIER_DB`` under bicubic,
+    or under the median without bicubic) are outliers drawn at the bottom edge; None: no outlier."""
+    ref = bicubic if bicubic is not None else float(np.median(values))
+    cut = ref - OUTLIER_DB
+    core = [v for v in values if v >= cut] or values
+    lo, hi = min(core), max(core)
+    if bicubic is not None:
+        lo, hi = min(lo, bicubic), max(hi, bicubic)
+    pad = max(0.1, 0.12 * (hi - lo))
+    return lo - pad, hi + pad, cut if min(values) < cut else None
+
+
+def log_ticks(lo: float, hi: float) -> list[float]:
+    """Ticks of a log axis from ``lo`` to ``hi`` (> 0): the data's two extremes, and the 1-2-5 values
+    between them that are not crowded against an extreme (closer than a factor 1.3)."""
+    ticks = {lo, hi}
+    for exp in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        for m in (1, 2, 5):
+            v = m * 10.0 ** exp
+            if lo * 1.3 <= v <= hi / 1.3:
+                ticks.add(v)
+    return sorted(ticks)
+
+
+def _tick_text(value: float) -> str:
+    """A runtime tick: three significant digits (``0.447``, ``12.5``, ``420``)."""
+    return f"{float(f'{value:.3g}'):g}"
+
+
 def _runtime_panel(ax, dataset: str, scale: int, members: list[dict]) -> None:
-    """One test set's scatter: labelled points, Pareto step line, bicubic reference line."""
+    """One test set's scatter: labelled points, Pareto step line, bicubic line, outliers at the edge."""
     ax.set_title(f"{dataset} x{scale}")
     timed = [r for r in members if r["runtime_ms"] is not None]
     if not timed:
@@ -78,116 +115,129 @@ def _runtime_panel(ax, dataset: str, scale: int, members: list[dict]) -> None:
                 transform=ax.transAxes)
         ax.set_axis_off()
         return
-    pts = [(r["runtime_ms"], r["psnr_rgb"]) for r in timed]
+    bic = next((r for r in members if r["model"] == "bicubic"), None)
+    lo, hi, cut = psnr_limits([r["psnr_rgb"] for r in timed], None if bic is None else bic["psnr_rgb"])
+    inside = [r for r in timed if cut is None or r["psnr_rgb"] >= cut]
+    outliers = [r for r in timed if r not in inside]
+    pts = [(r["runtime_ms"], r["psnr_rgb"]) for r in inside]
     front = pareto_front(pts)
     ax.scatter([p[0] for p in pts], [p[1] for p in pts], color="tab:blue", zorder=3)
     fx = [pts[i][0] for i in front]
     fy = [pts[i][1] for i in front]
     ax.step(fx, fy, where="post", color="tab:red", lw=1.2, label="Pareto front", zorder=2)
     ax.scatter(fx, fy, facecolors="none", edgecolors="tab:red", s=110, zorder=4)
-    for r, (x, y) in zip(timed, pts):
+    for r, (x, y) in zip(inside, pts):
         ax.annotate(r["model"], (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
-    bic = next((r for r in members if r["model"] == "bicubic"), None)
+    edge = lo + 0.02 * (hi - lo)
+    xs = [r["runtime_ms"] for r in timed]
+    middle = math.sqrt(min(xs) * max(xs))
+    for r in outliers:  # off the scale: a marker on the bottom edge, its real value in the label
+        x = r["runtime_ms"]
+        ax.scatter([x], [edge], marker="v", color="tab:gray", zorder=3, clip_on=False)
+        ax.annotate(f"{r['model']} {r['psnr_rgb']:.2f} dB (off scale)", (x, edge), textcoords="offset points",
+                    xytext=(-4, 4) if x > middle else (4, 4), ha="right" if x > middle else "left",
+                    fontsize=8, color="tab:gray")
     if bic is not None:
         ax.axhline(bic["psnr_rgb"], color="gray", ls="--", lw=1, label=f"bicubic {bic['psnr_rgb']:.2f} dB")
+    ax.set_ylim(lo, hi)
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(_minor_log_label))
-    ax.margins(x=0.15, y=0.12)  # room for the labels of the slowest and weakest models
+    ax.set_xlim(min(xs) / 1.6, max(xs) * 1.6)  # room for the labels of the slowest models
+    ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(log_ticks(min(xs), max(xs))))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _tick_text(v)))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.tick_params(axis="x", labelsize=8)
     kind = "GPU FP16" if timed[0]["runtime_protocol"] == GPU_PROTOCOL else "CPU FP32"
-    ax.set_xlabel(f"runtime, mean ms ({kind}, {timed[0]['runtime_device']}), log scale")
+    ax.set_xlabel(f"runtime, mean ms, log scale\n({kind}, {timed[0]['runtime_device']})", fontsize=9)
     ax.set_ylabel("PSNR RGB (dB)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="best")
 
 
-def _minor_log_label(value: float, _pos) -> str:
-    """Label the 2x and 5x minor ticks of a log axis (the others stay blank so labels never overlap)."""
-    mantissa = round(value / 10 ** math.floor(math.log10(value)))
-    return f"{value:g}" if mantissa in (2, 5) else ""
+def crop_keys(results: list[Result], sr_root: Path, dataset: str | None) -> list[tuple[str, int, str]]:
+    """The (dataset, scale, degradation) panels of crops.png: every one with bicubic SR images."""
+    keys = sorted({r.key for r in results if dataset is None or r.key[0] == dataset})
+    return [k for k in keys if sr_dir(sr_root, "bicubic", *k).is_dir()]
 
 
-def worst_bicubic_crop(gt_folder: Path, bic_folder: Path, size: int) -> tuple[str, int, int, int]:
-    """(stem, top, left, side) of the square with the largest bicubic squared error, over all images."""
-    best = (-1.0, "", 0, 0, 0)
-    stems = sorted(p.stem for p in Path(gt_folder).glob("*.png") if not p.name.startswith("."))
-    if not stems:
-        raise ImageError(f"{gt_folder}: no ground-truth PNGs; run `python -m datasets.degrade` first")
-    for stem in stems:
-        gt = load_rgb(gt_folder / f"{stem}.png")
-        bic = load_rgb(bic_folder / f"{stem}.png")
-        if gt.shape != bic.shape:
-            raise ImageError(f"{bic_folder / stem}.png: size {bic.shape[:2]} differs from the GT's "
-                             f"{gt.shape[:2]}; re-run eval.evaluate with --save-sr")
-        side = min(size, gt.shape[0], gt.shape[1])
-        err = ((gt.astype(np.int64) - bic.astype(np.int64)) ** 2).sum(axis=2)
-        top, left, value = _max_window(err, side)
-        if value > best[0]:
-            best = (value, stem, top, left, side)
-    return best[1], best[2], best[3], best[4]
-
-
-def _max_window(err: np.ndarray, side: int) -> tuple[int, int, float]:
-    """Top-left (row, col) and sum of the ``side`` x ``side`` window with the largest sum (first on ties)."""
-    ii = np.zeros((err.shape[0] + 1, err.shape[1] + 1), dtype=np.int64)
-    ii[1:, 1:] = err.cumsum(0).cumsum(1)
-    sums = ii[side:, side:] - ii[:-side, side:] - ii[side:, :-side] + ii[:-side, :-side]
-    flat = int(np.argmax(sums))
-    top, left = divmod(flat, sums.shape[1])
-    return top, left, float(sums[top, left])
+def choose_crop(key: tuple[str, int, str], labels: list[str], sr_root: Path, size: int
+                ) -> tuple[tuple[str, int, int, int], str | None]:
+    """((stem, top, left, side), best model or None) of one panel: where the best-ranked model with
+    SR images gains most over bicubic, away from the borders; where bicubic errs most without one."""
+    ds, scale, deg = key
+    best = next((lb for lb in labels if lb != "bicubic" and sr_dir(sr_root, lb, *key).is_dir()), None)
+    if best is None:
+        return worst_bicubic_crop(gt_dir(ds, scale, deg), sr_dir(sr_root, "bicubic", *key), size), None
+    spot = best_gain_crop(gt_dir(ds, scale, deg), sr_dir(sr_root, "bicubic", *key),
+                          sr_dir(sr_root, best, *key), size, margin=BORDER_MARGIN_LR * scale)
+    return spot, best
 
 
 def write_crops(rows: list[dict], results: list[Result], sr_root: Path, path: Path,
                 crop_size: int = 96, dataset: str | None = None) -> str | None:
-    """Write crops.png (HR, bicubic, every model in rank order); returns a note for the user or None.
+    """Write crops.png (a panel per test set, see the module doc); returns a note for the user or None.
 
     Without ground truth or bicubic SR images, a picture saying what is missing is written instead.
     """
-    by_label = {(r.key, r.label): r for r in results}
-    keys = sorted({r.key for r in results if dataset is None or r.key[0] == dataset})
-    key = next((k for k in keys if sr_dir(sr_root, "bicubic", *k).is_dir()), None)
-    if key is None:
-        return _placeholder(path, f"no bicubic SR images under {sr_root} for "
-                            f"{dataset or 'any test set'}: run `python -m eval.evaluate --model bicubic "
-                            f"... --save-sr {sr_root}/<degradation>_x<S>/<dataset>/bicubic`")
-    ds, scale, deg = key
-    try:
-        stem, top, left, side = worst_bicubic_crop(gt_dir(ds, scale, deg),
-                                                   sr_dir(sr_root, "bicubic", *key), crop_size)
-        gt = load_rgb(gt_dir(ds, scale, deg) / f"{stem}.png")
-    except ImageError as exc:
-        return _placeholder(path, f"crops.png not drawn: {exc}")
-    panels, missing = [("HR", None)], []
-    ordered = ["bicubic"] + [r["model"] for r in rows if (r["dataset"], r["scale"]) == (ds, scale)
-                             and r["model"] != "bicubic" and (key, r["model"]) in by_label]
-    for label in ordered:
-        f = sr_dir(sr_root, label, *key) / f"{stem}.png"
-        if f.is_file():
-            panels.append((label, f))
-        else:
-            missing.append(label)
-    window = (slice(top, top + side), slice(left, left + side))
-    _draw_crops(panels, gt, window, f"{ds} x{scale} ({deg}) {stem}: {side}x{side} HR crop at "
-                f"(row {top}, col {left}), where bicubic errs most", path)
-    if missing:
-        return f"crops.png lacks {', '.join(missing)}: no SR image {stem}.png under {sr_root}"
-    return None
+    by_label = {(r.key, r.label) for r in results}
+    keys = crop_keys(results, sr_root, dataset)
+    if not keys:
+        first = next((r for r in results if dataset is None or r.key[0] == dataset), results[0])
+        command = bicubic_command(*first.key, first.platform and first.platform[0], first.path.parent,
+                                  sr_root)
+        return _placeholder(path, f"no bicubic SR images under {shown_path(sr_root)} for "
+                            f"{dataset or 'any test set'}: run `{command}`")
+    panels, notes = [], []
+    for key in keys:
+        ds, scale, deg = key
+        labels = ["bicubic"] + [r["model"] for r in rows if (r["dataset"], r["scale"]) == (ds, scale)
+                                and r["model"] != "bicubic" and (key, r["model"]) in by_label]
+        try:
+            (stem, top, left, side), best = choose_crop(key, labels, sr_root, crop_size)
+            gt = load_rgb(gt_dir(ds, scale, deg) / f"{stem}.png")
+        except ImageError as exc:
+            notes.append(f"crops.png has no {ds} x{scale} panel: {exc}")
+            continue
+        window = (slice(top, top + side), slice(left, left + side))
+        shown, missing = [], []
+        for label in labels:
+            f = sr_dir(sr_root, label, *key) / f"{stem}.png"
+            (shown if f.is_file() else missing).append((label, f))
+        why = (f"where {best} gains most over bicubic" if best else "where bicubic errs most")
+        title = (f"{ds} x{scale} ({deg}), image {stem}: {side}x{side} HR crop at (row {top}, col {left}), "
+                 f"{why}; dB = PSNR RGB of the crop")
+        panels.append((title, gt[window], [(label, load_rgb(f)[window]) for label, f in shown]))
+        if missing:
+            notes.append(f"crops.png lacks {', '.join(lb for lb, _ in missing)} on {ds}: no SR image "
+                         f"{stem}.png under {sr_root}")
+    if not panels:
+        return _placeholder(path, "; ".join(notes))
+    _draw_panels(panels, path)
+    return "; ".join(notes) or None
 
 
-def _draw_crops(panels: list, gt: np.ndarray, window: tuple, title: str, path: Path) -> None:
-    """Lay the crops out side by side (at most ``MAX_COLUMNS`` per row), nearest-neighbour zoom."""
-    n = len(panels)
-    cols = min(n, MAX_COLUMNS)
-    nrows = math.ceil(n / cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(2.6 * cols, 2.9 * nrows + 0.4), squeeze=False)
-    ref = gt[window]
-    for ax in axes.flat:
-        ax.set_axis_off()
-    for ax, (label, f) in zip(axes.flat, panels):
-        crop = ref if f is None else load_rgb(f)[window]
-        ax.imshow(crop, interpolation="nearest")
-        ax.set_title(label if f is None else f"{label}\n{psnr_rgb(crop, ref):.2f} dB", fontsize=9)
-    fig.suptitle(title, fontsize=9)
+def _draw_panels(panels: list, path: Path) -> None:
+    """Per test set: a row of crops (HR, then each output with the PSNR RGB of the crop) and a row of
+    error maps, nearest-neighbour zoom; at most ``MAX_COLUMNS`` columns (more models wrap)."""
+    cols = min(MAX_COLUMNS, max(len(outputs) + 1 for _, _, outputs in panels))
+    blocks = [(title, ref, outputs[i:i + cols - 1])
+              for title, ref, outputs in panels for i in range(0, max(len(outputs), 1), cols - 1)]
+    fig = plt.figure(figsize=(2.3 * cols, 4.4 * len(blocks)))
+    figures = fig.subfigures(len(blocks), 1, squeeze=False)[:, 0]
+    for sub, (title, ref, outputs) in zip(figures, blocks):
+        axes = sub.subplots(2, cols, squeeze=False)
+        for ax in axes.flat:
+            ax.set_axis_off()
+        axes[0, 0].imshow(ref, interpolation="nearest")
+        axes[0, 0].set_title("HR (ground truth)", fontsize=8)
+        axes[1, 0].text(0.5, 0.5, f"error maps:\n|output - HR|,\nmean of R, G, B\nblack 0,\n"
+                        f"white >= {ERROR_MAP_MAX}", ha="center", va="center", fontsize=8,
+                        transform=axes[1, 0].transAxes)
+        for j, (label, crop) in enumerate(outputs, start=1):
+            axes[0, j].imshow(crop, interpolation="nearest")
+            axes[0, j].set_title(f"{label}\n{psnr_rgb(crop, ref):.2f} dB", fontsize=8)
+            err = np.abs(crop.astype(np.int16) - ref.astype(np.int16)).mean(axis=2)
+            axes[1, j].imshow(err, cmap="gray", vmin=0, vmax=ERROR_MAP_MAX, interpolation="nearest")
+        sub.suptitle(title, fontsize=8)
     _save(fig, path)
 
 

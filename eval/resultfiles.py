@@ -18,7 +18,7 @@ from pathlib import Path
 
 from core.errors import RtsrError
 from core.paths import data_root
-from core.protocol import BICUBIC
+from core.protocol import BICUBIC, GPU_PROTOCOL
 
 REQUIRED_KEYS = ("model", "dataset", "scale", "degradation", "psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y")
 METRIC_KEYS = ("psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y")
@@ -66,6 +66,30 @@ class Result:
 def default_results_dir() -> Path:
     """Where ``eval.evaluate --json`` results go by default: ``<data root>/results``."""
     return data_root() / "results"
+
+
+def default_sr_root() -> Path:
+    """Root of saved SR images: ``<data root>/sr`` (``<deg>_x<S>/<dataset>/<label>/<stem>.png``)."""
+    return data_root() / "sr"
+
+
+def shown_path(path: Path) -> str:
+    """``path`` as a user would type it: relative to the current folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def bicubic_command(dataset: str, scale: int, degradation: str, runtime_protocol: str | None,
+                    results_dir: Path, sr_root: Path) -> str:
+    """The copy-pasteable ``eval.evaluate`` command of the bicubic result (and SR images) of one group,
+    timed like the group's other results (``runtime_protocol``: GPU, CPU, or None for --runtime off)."""
+    runtime = "off" if runtime_protocol is None else "gpu" if runtime_protocol == GPU_PROTOCOL else "cpu"
+    return (f"python -m eval.evaluate --model bicubic --dataset {dataset} --scale {scale} "
+            f"--degradation {degradation} --runtime {runtime} "
+            f"--json {shown_path(Path(results_dir) / f'bicubic_{dataset}_x{scale}.json')} "
+            f"--save-sr {shown_path(Path(sr_root) / f'{degradation}_x{scale}' / dataset / 'bicubic')}")
 
 
 def load_result(path: str | Path) -> Result:

@@ -38,9 +38,10 @@ from core.io import staging_dir
 from core.protocol import GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir
+from eval.crops import max_window
 from eval.metrics import psnr_rgb
-from eval.plots import _max_window, pareto_front, sr_dir
-from eval.resultfiles import Result, tables_by_set
+from eval.plots import pareto_front, sr_dir
+from eval.resultfiles import Result, bicubic_command, tables_by_set
 
 ASSETS = Path(__file__).with_name("site_assets")
 STATIC_FILES = ("site.css", "site.js")
@@ -325,13 +326,15 @@ def choose_crops(gt_folder: Path, bicubic_folder: Path, model_folders: list[Path
                                  "re-run eval.evaluate with --save-sr")
             diff += ((img.astype(np.int32) - bic) ** 2).sum(axis=2, dtype=np.int32)
         s = min(side, *bic.shape[:2])
-        top, left, value = _max_window(diff, s)
+        top, left, value = max_window(diff, s)
         candidates.append((-value, len(candidates), Spot(stem, top, left, s)))
     return [spot for _, _, spot in sorted(candidates)[:count]]
 
 
 def crop_views(key: tuple[str, int, str], labels: list[str], sr_root: Path, site: Path,
-               side: int = CROP_SIDE, count: int = CROPS_PER_SET) -> tuple[list[dict], str | None]:
+               side: int = CROP_SIDE, count: int = CROPS_PER_SET,
+               bicubic_hint: str = "python -m eval.evaluate --model bicubic ... --save-sr DIR"
+               ) -> tuple[list[dict], str | None]:
     """Write the crop PNGs of one section; return the template's crop views and a note or None.
 
     ``labels``: the section's models in rank order (bicubic included).
@@ -339,8 +342,7 @@ def crop_views(key: tuple[str, int, str], labels: list[str], sr_root: Path, site
     bic_folder = sr_dir(sr_root, "bicubic", *key)
     gt_folder = gt_dir(*key)
     if not bic_folder.is_dir():
-        return [], (f"No crops: no bicubic SR images in {bic_folder}; run `python -m eval.evaluate "
-                    "--model bicubic ... --save-sr` for this set.")
+        return [], f"No crops: no bicubic SR images in {bic_folder}; run `{bicubic_hint}`."
     if not gt_folder.is_dir():
         return [], f"No crops: no ground truth in {gt_folder}; run `python -m datasets.degrade`."
     others = [lb for lb in labels if lb != "bicubic" and sr_dir(sr_root, lb, *key).is_dir()]
@@ -444,7 +446,9 @@ def sections(rows: list[dict], results: list[Result], sr_root: Path, site: Path)
         columns = visible_columns(page_rows)
         kind, text = banner(page_rows)
         fig = chart(page_rows)
-        crops, crop_note = crop_views(key, [r["model"] for r in members], sr_root, site)
+        first = next(iter(group.values()))
+        hint = bicubic_command(*key, first.platform and first.platform[0], first.path.parent, sr_root)
+        crops, crop_note = crop_views(key, [r["model"] for r in members], sr_root, site, bicubic_hint=hint)
         untimed = [r["model"] for r in page_rows if r["runtime_ms"] is None]
         out.append({
             "id": anchor(key), "title": f"{dataset} x{scale} ({key[2]})", "banner_kind": kind,

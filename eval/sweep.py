@@ -20,7 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from core.cli import cli_main
+from core.cli import cli_main, description
 from core.io import write_atomic
 from core.protocol import CPU_PASSES, CPU_WARMUP, GPU_PASSES, GPU_WARMUP
 from eval.errors import EvalError
@@ -127,7 +127,7 @@ def write_outputs(rows: list[dict], out: Path, title: str, extra: dict) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """CLI options."""
-    p = argparse.ArgumentParser(prog="python -m eval.sweep", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m eval.sweep", description=description(__doc__))
     p.add_argument("--device", default="cuda", choices=("cuda", "cpu"),
                    help="cuda: GPU FP16 protocol (default); cpu: the FP32 CPU fallback")
     p.add_argument("--scale", type=int, default=3, help="upscaling factor (default 3)")

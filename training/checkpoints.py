@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from core.io import atomic_path
+from core.progress import say
 from models.registry import create_model, load_checkpoint, model_info
 from training.config import TrainConfig, TrainError
 from training.debias import without_biases
@@ -58,7 +59,7 @@ def resume_state(cfg: TrainConfig, arch: dict, out: Path) -> dict | None:
     old = ckpt.get("config") or {}
     if old != cfg.identity():
         changed = sorted(k for k in set(old) | set(cfg.identity()) if old.get(k) != cfg.identity().get(k))
-        print(f"note: {path} was made with other settings ({', '.join(changed)}); starting this run over")
+        say(f"note: {path} was made with other settings ({', '.join(changed)}); starting this run over")
         return None
     return ckpt
 

@@ -64,7 +64,7 @@ class TrainConfig(BaseModel):
     drop_bias: bool = False  # remove every bias of the init model first (stage 3)
     device: str = "auto"  # auto (cuda if available), cpu, cuda, cuda:1
     threads: int = 0  # torch CPU threads (0: torch's default)
-    progress: bool = True  # rich progress bar
+    progress: bool = True  # rich bar of the steps on a terminal (the per-epoch lines are always printed)
 
     def identity(self) -> dict:
         """The settings that determine the result (what a resumed run must share)."""

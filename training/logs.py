@@ -1,4 +1,4 @@
-"""A run's records: metrics.csv (every epoch), val.csv (validated epochs), summary.json, the progress bar."""
+"""A run's records: metrics.csv (every epoch), val.csv (validated epochs), summary.json."""
 from __future__ import annotations
 
 import csv
@@ -29,21 +29,6 @@ def write_tables(out: Path, history: list) -> None:
         if row["val_psnr_rgb"] is not None:
             writer.writerow([row["epoch"], f"{row['val_psnr_rgb']:.4f}"])
     write_atomic(out / "val.csv", buf.getvalue())
-
-
-def progress_bar(enabled: bool):
-    """A rich progress bar showing loss and validation PSNR."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("loss {task.fields[loss]}  val {task.fields[val]} dB"),
-                    TimeElapsedColumn(), TimeRemainingColumn(), disable=not enabled)
 
 
 def write_summary(cfg: TrainConfig, arch: dict, model: nn.Module, history: list, best: dict,

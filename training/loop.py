@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from core.progress import EpochProgress, hms, say
 from datasets.patches import check_patch_fits, random_patch_batch
 from training.checkpoints import (
     best_state,
@@ -33,7 +34,7 @@ from training.checkpoints import (
 )
 from training.config import LOSSES, TrainConfig, TrainError, check_config
 from training.data import load_split, load_validation
-from training.logs import progress_bar, write_summary, write_tables
+from training.logs import write_summary, write_tables
 from training.schedule import lr_at
 from training.validation import validate
 
@@ -118,6 +119,8 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
     model, arch = build_model(cfg)
     check_patch_multiple(cfg, model)
     state = resume_state(cfg, arch, out)
+    if state is not None and state["epoch"] >= cfg.epochs:
+        return already_trained(cfg, arch, model, state, device)
     images, targets, names = load_split(cfg.train_sets, cfg, device)
     check_patch_fits(images, cfg.lr_patch, names)
     val_items = load_validation(cfg, device)
@@ -129,19 +132,15 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
         start, history, best = restore(state, model, opt, scaler, gen, uses_amp(cfg, cuda))
 
     iters = math.ceil(cfg.pairs_per_epoch / cfg.batch)
-    with progress_bar(cfg.progress) as bar:
-        last_val = history[-1]["val_psnr_rgb"] if history else None
-        task = bar.add_task(f"{cfg.model} x{cfg.scale}", total=iters * (cfg.epochs - start),
-                            loss="-", val=f"{last_val:.3f}" if last_val else "-")
-
-        def on_step(loss):
-            bar.update(task, advance=1, loss=f"{loss.item():.5f}" if not cuda else "...")
-
+    say(f"{out.name}: {cfg.model} x{cfg.scale} on {'+'.join(cfg.train_sets)} (val {'+'.join(cfg.val_sets)}), "
+        f"{'resuming at ' if start else ''}epoch {start + 1} of {cfg.epochs}, {iters} steps of "
+        f"{cfg.batch} patches per epoch, {device}")
+    with EpochProgress(out.name, start + 1, cfg.epochs, iters, bar=cfg.progress) as progress:
         for epoch in range(start, cfg.epochs):
             t0 = time.perf_counter()
             learning_rate = lr_at(cfg.schedule, epoch, cfg.epochs, cfg.lr)
             mean_loss = train_epoch(model, opt, scaler, (images, targets), cfg, learning_rate, gen,
-                                    iters, on_step)
+                                    iters, progress.step)
             if not math.isfinite(mean_loss):
                 raise TrainError(f"epoch {epoch + 1}: training loss is {mean_loss}; stopped. The last good "
                                  f"checkpoint is kept in {out / 'last.pt'}; lower --lr or check the data")
@@ -155,8 +154,21 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
                             "val_psnr_rgb": val, "seconds": time.perf_counter() - t0})
             save_checkpoint(last_state(cfg, arch, model, opt, scaler, gen, history, best), out / "last.pt")
             write_tables(out, history)
-            bar.update(task, loss=f"{mean_loss:.5f}",
-                       val=f"{val:.3f}" if val is not None else bar.tasks[0].fields["val"])
+            progress.epoch(epoch + 1, mean_loss, val, best["val_psnr_rgb"])
             if on_epoch_end is not None:
                 on_epoch_end(epoch + 1)
-    return write_summary(cfg, arch, model, history, best, device)
+    summary = write_summary(cfg, arch, model, history, best, device)
+    say(f"{out.name}: done: best val PSNR {best['val_psnr_rgb']:.3f} dB (epoch {best['epoch']}), "
+        f"{summary['params']:,} params, epochs {start + 1}-{cfg.epochs} in "
+        f"{hms(sum(r['seconds'] for r in history[start:]))}")
+    return summary
+
+
+def already_trained(cfg: TrainConfig, arch: dict, model: nn.Module, state: dict, device) -> dict:
+    """A run whose last.pt already holds every epoch: say so, rewrite its summary, train nothing."""
+    out = Path(cfg.out)
+    model.load_state_dict(state["state_dict"])
+    best = state["best"]
+    say(f"{out.name}: nothing to do: {out / 'last.pt'} already holds all {cfg.epochs} epochs "
+        f"(best val PSNR {best['val_psnr_rgb']:.3f} dB at epoch {best['epoch']})")
+    return write_summary(cfg, arch, model, list(state["history"]), dict(best), device)

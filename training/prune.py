@@ -28,6 +28,7 @@ from core.cli import cli_main
 from core.errors import RtsrError
 from core.hashing import file_sha256
 from core.io import write_atomic
+from core.progress import say
 from models.registry import create_model, load_checkpoint
 from training.checkpoints import build_model, save_checkpoint
 from training.config import TrainConfig
@@ -106,7 +107,7 @@ def check_target(widths: dict[str, int], target: int) -> None:
                          f"(groups: {widths}); choose a target <= {wide}")
 
 
-def greedy_prune(model: nn.Module, target: int, evaluate, log=print) -> dict[str, list[int]]:
+def greedy_prune(model: nn.Module, target: int, evaluate, log=say) -> dict[str, list[int]]:
     """Greedy global removal (by ``evaluate(model) -> PSNR``) until every group has ``target`` channels.
 
     Works on ``model`` in place by zeroing; returns the removed channels per group, and appends
@@ -193,25 +194,33 @@ def prune_stage(cfg: TrainConfig, target: int) -> dict:
         model = model.to(device).eval()
         check_target(group_widths(model), target)
         items = load_validation(cfg, device)
-        removed = greedy_prune(model, target, lambda m: validate(m, items, cfg.scale))
+        say(f"{out.name}: pruning {cfg.init} to {target} channels per group by validation PSNR "
+            f"(widths {group_widths(model)}; each step validates every remaining channel)")
+        removed = greedy_prune(model, target, lambda m: validate(m, items, cfg.scale),
+                               log=lambda line: say(f"{out.name}: {line}"))
         write_log(out / "prune_log.csv", model.prune_log)
         small, kwargs = remove_channels(model.cpu(), removed, cfg.model, cfg.scale, arch["kwargs"])
         save_checkpoint({"arch": {**arch, "kwargs": kwargs}, "state_dict": small.state_dict(), "prune": key,
                      "removed": removed, "log": model.prune_log}, pruned_path)
+    else:
+        say(f"{out.name}: {pruned_path} was pruned from this {cfg.init} already; finetuning it")
     return train(cfg.model_copy(update={"init": str(pruned_path)}))
 
 
 @cli_main
 def main(argv: list[str] | None = None) -> None:
     """CLI: ``python -m training.prune --init S1/best.pt --target 32 --out DIR [train flags]``."""
-    parser = argparse.ArgumentParser(prog="python -m training.prune",
-                                     description="greedy structured pruning by validation PSNR, then finetune")
+    parser = argparse.ArgumentParser(
+        prog="python -m training.prune", description="greedy structured pruning by validation PSNR, then finetune",
+        epilog="example: python -m training.prune --config params.yaml --section train.base "
+               "train.bicubic_pp_stage2 --target 32 --init data/train/bicubic_pp_stage1/best.pt "
+               "--out data/train/bicubic_pp_stage2")
     add_train_args(parser)
-    parser.add_argument("--target", type=int, required=True, help="channels per group after pruning (paper: 32)")
+    parser.add_argument("--target", type=int, required=True, help="channels per group after pruning (required; the paper's and params' prune.target: 32)")
     args = parser.parse_args(argv)
     summary = prune_stage(config_from_args(args), args.target)
-    print(f"{summary['model']}: pruned to {summary['arch']['kwargs'].get('channels')} channels, best val "
-          f"PSNR {summary['best_val_psnr_rgb']:.3f} dB, {summary['params']} params")
+    say(f"{Path(args.out or '.').name}: {summary['model']} pruned to {summary['arch']['kwargs'].get('channels')} "
+        f"channels, best val PSNR {summary['best_val_psnr_rgb']:.3f} dB, {summary['params']:,} params")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import sys
 
 import yaml
 
-from core.cli import cli_main
+from core.cli import cli_main, description
 from core.protocol import DEGRADATIONS
 from training.config import LOSSES, ConfigError, TrainConfig, make_train_config, read_sections
 from training.loop import train
@@ -34,40 +34,52 @@ def parse_kv(items: list[str] | None) -> dict:
     return out
 
 
+PARAMS = "(default: from the --config sections)"
+
+
 def add_train_args(p: argparse.ArgumentParser) -> None:
     """The TrainConfig flags (all default to None so the params sections can supply them)."""
-    p.add_argument("--config", help="params file whose sections hold TrainConfig fields (params.yaml)")
+    p.add_argument("--config", help="params file whose sections hold the run's settings, e.g. params.yaml "
+                                    "(default: none; then every setting must be a flag)")
     p.add_argument("--section", nargs="+", default=[],
-                   help="dotted keys of those sections, merged in order, e.g. train.base train.baseline")
-    p.add_argument("--model", help="registered model name or module:factory plug-in")
-    p.add_argument("--out", help="run folder (last.pt, best.pt, metrics.csv, val.csv, summary.json)")
-    p.add_argument("--scale", type=int)
-    p.add_argument("--arch", nargs="*", metavar="KEY=VALUE", help="model kwargs, e.g. channels=34 bias=true")
-    p.add_argument("--train-sets", nargs="+")
-    p.add_argument("--val-sets", nargs="+")
-    p.add_argument("--degradation", choices=DEGRADATIONS)
-    p.add_argument("--quality", type=int)
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--pairs-per-epoch", type=int)
-    p.add_argument("--batch", type=int)
-    p.add_argument("--lr-patch", type=int, help="LR patch side in px (HR patch = scale x this)")
-    p.add_argument("--lr", type=float, help="Adam learning rate")
-    p.add_argument("--beta1", type=float)
-    p.add_argument("--beta2", type=float)
-    p.add_argument("--schedule", choices=SCHEDULES)
-    p.add_argument("--loss", choices=list(LOSSES))
-    p.add_argument("--val-every", type=int)
-    p.add_argument("--val-crop", type=int, help="centre-crop validation LR images to this size (0: whole)")
-    p.add_argument("--no-augment", dest="augment", action="store_const", const=False)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--init", help="checkpoint to start from")
-    p.add_argument("--drop-bias", action="store_const", const=True, help="remove every bias of --init first")
-    p.add_argument("--device", help="auto (default), cpu, cuda, cuda:1")
+                   help="dotted keys of --config's sections, merged in order, later wins, e.g. "
+                        "train.base train.bicubic_pp_stage1 (default: none)")
+    p.add_argument("--model", help=f"registered model name or module:factory plug-in {PARAMS}")
+    p.add_argument("--out", help="run folder: last.pt, best.pt, metrics.csv, val.csv, summary.json "
+                                 "(required, as a flag or in the sections)")
+    p.add_argument("--scale", type=int, help=f"upscaling factor {PARAMS}")
+    p.add_argument("--arch", nargs="*", metavar="KEY=VALUE",
+                   help=f"model kwargs over the sections' model_kwargs, e.g. channels=34 bias=true {PARAMS}")
+    p.add_argument("--train-sets", nargs="+", help=f"training sets, e.g. demo_train {PARAMS}")
+    p.add_argument("--val-sets", nargs="+", help=f"validation sets, e.g. demo_valid {PARAMS}")
+    p.add_argument("--degradation", choices=DEGRADATIONS, help=f"LR degradation of both {PARAMS}")
+    p.add_argument("--quality", type=int, help=f"JPEG quality of the ntire23 LR inputs {PARAMS}")
+    p.add_argument("--epochs", type=int, help=f"epochs to train {PARAMS}")
+    p.add_argument("--pairs-per-epoch", type=int, help=f"random LR/HR patch pairs per epoch {PARAMS}")
+    p.add_argument("--batch", type=int, help=f"patch pairs per step {PARAMS}")
+    p.add_argument("--lr-patch", type=int, help=f"LR patch side in px (HR patch = scale x this) {PARAMS}")
+    p.add_argument("--lr", type=float, help=f"Adam learning rate at epoch 0 {PARAMS}")
+    p.add_argument("--beta1", type=float, help=f"Adam beta1 {PARAMS}")
+    p.add_argument("--beta2", type=float, help=f"Adam beta2 {PARAMS}")
+    p.add_argument("--schedule", choices=SCHEDULES, help=f"learning-rate schedule {PARAMS}")
+    p.add_argument("--loss", choices=list(LOSSES), help=f"training loss on [0, 1] RGB {PARAMS}")
+    p.add_argument("--val-every", type=int, help=f"validate every N epochs and at the last one {PARAMS}")
+    p.add_argument("--val-crop", type=int,
+                   help=f"centre-crop validation LR images to this many px per side, 0: whole {PARAMS}")
+    p.add_argument("--no-augment", dest="augment", action="store_const", const=False,
+                   help=f"no dihedral (flip/rotate) augmentation of the patches {PARAMS}")
+    p.add_argument("--seed", type=int, help=f"seed of the weights and the patch sampler {PARAMS}")
+    p.add_argument("--init", help="checkpoint to start from, e.g. the previous stage's best.pt (default: none)")
+    p.add_argument("--drop-bias", action="store_const", const=True,
+                   help="remove every bias of --init first (Bicubic++ stage 3; default: keep them)")
+    p.add_argument("--device", help="auto, cpu, cuda or cuda:1 (default: auto, CUDA when available)")
     p.add_argument("--no-amp", dest="amp", action="store_const", const=False,
-                   help="train in FP32 on CUDA (params: train.base.amp, FP16 autocast with loss scaling; "
-                        "CPU is always FP32)")
-    p.add_argument("--threads", type=int, help="torch CPU threads (0: default)")
-    p.add_argument("--no-progress", dest="progress", action="store_const", const=False)
+                   help="train in FP32 on CUDA (default: train.base.amp, FP16 autocast with loss "
+                        "scaling on CUDA; the CPU always trains in FP32)")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: 0, torch's own choice)")
+    p.add_argument("--no-progress", dest="progress", action="store_const", const=False,
+                   help="no progress bar, plain lines only, also on a terminal (default: a rich bar on "
+                        "a terminal; a line per epoch is always printed, on stderr)")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -83,12 +95,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 @cli_main
 def main(argv: list[str] | None = None) -> None:
     """Entry point (``core.cli``: a bad input is one line on stderr, exit status 2)."""
-    parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m training.train", description=description(__doc__))
     add_train_args(parser)
     args = parser.parse_args(argv)
-    summary = train(config_from_args(args))
-    print(f"{summary['model']}: best val PSNR {summary['best_val_psnr_rgb']:.3f} dB (epoch "
-          f"{summary['best_epoch']}), {summary['params']} params, {summary['train_seconds']:.0f} s")
+    train(config_from_args(args))  # the loop prints a line per epoch and the outcome (core.progress)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from core.cli import EXIT_FAILURE, EXIT_OK, cli_main
+from core.cli import EXIT_FAILURE, EXIT_OK, cli_main, description
 from core.io import write_atomic
 from core.paths import DEFAULT_MIRROR, RELEASED_CHECKPOINT, REPO_ROOT, data_root, official_dir
 from datasets.fetch import default_mirror as env_mirror
@@ -56,17 +56,19 @@ def default_mirror() -> str | None:
 
 def build_parser() -> argparse.ArgumentParser:
     """CLI options (every default is stated in its help)."""
-    p = argparse.ArgumentParser(prog="python -m eval.gpu_suite", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m eval.gpu_suite", description=description(__doc__))
     p.add_argument("--out", type=Path, default=Path("leaderboard") / "gpu",
-                   help="reports go to OUT/<card>/ (default leaderboard/gpu)")
-    p.add_argument("--budget-s", type=float, default=480.0, help="wall-clock budget of the whole suite (default 480)")
-    p.add_argument("--device", default="cuda", choices=("cuda", "cpu"), help="default cuda")
+                   help="reports go to OUT/<card>/ (default: leaderboard/gpu)")
+    p.add_argument("--budget-s", type=float, default=480.0, help="wall-clock budget of the whole suite in s (default: 480)")
+    p.add_argument("--device", default="cuda", choices=("cuda", "cpu"), help="where to run every step (default: cuda)")
     p.add_argument("--quick", action="store_true",
-                   help="toy sizes: 32x48 input, 2 passes, 2 repeats, embedded demo data, 1-epoch stages")
+                   help="toy sizes: 32x48 input, 2 passes, 2 repeats, embedded demo data, 1-epoch stages "
+                        "(default: off, the full sizes)")
     p.add_argument("--steps", nargs="+", default=list(STEPS), choices=STEPS, metavar="STEP",
                    help=f"steps to run, in this order: {' '.join(STEPS)} (default all)")
     p.add_argument("--keep", action="store_true",
-                   help="keep the other steps of an earlier report of this card in OUT (re-run only --steps)")
+                   help="keep the other steps of an earlier report of this card in OUT, re-run only --steps "
+                        "(default: off, a new report)")
     p.add_argument("--scale", type=int, default=3, help="upscaling factor (default 3)")
     p.add_argument("--test-sets", nargs="+", default=None,
                    help="leaderboard test sets (default set5 set14 urban100; --quick: demo)")
@@ -76,9 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--throughput-sets", nargs="+", default=["demo_train"],
                    help="images for the 108-px throughput probe (default demo_train: every image fits)")
     p.add_argument("--fidelity-set", default=None, help="mosaic source for variant fidelity (default set5; --quick: demo)")
-    p.add_argument("--mirror", default=None, help="dataset mirror (default $RTSR_DATA_MIRROR, else ../shared/sr-data)")
+    p.add_argument("--mirror", default=None, help="dataset mirror folder (default: $RTSR_DATA_MIRROR; on the project's CI machines, the "
+                        "sr-data folder of the shared/ folder beside the checkout)")
     p.add_argument("--official", default=None,
-                   help=f"released {RELEASED_CHECKPOINT} (default $RTSR_OFFICIAL_DIR/ or ../shared/official/ when present)")
+                   help=f"released {RELEASED_CHECKPOINT} (default: $RTSR_OFFICIAL_DIR/{RELEASED_CHECKPOINT} when present; "
+                        "on the project's CI machines, the official/ folder of the shared/ folder beside the checkout)")
     p.add_argument("--weights-dir", default=None,
                    help="CPU-pipeline checkpoints <dir>/<model>/best.pt for the leaderboard (default <data>/train)")
     p.add_argument("--repeats", type=int, default=None, help="repeats of every timing (default 5; --quick: 2)")

@@ -11,7 +11,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from core.cli import EXIT_FAILURE, EXIT_OK, cli_main
+from core.cli import EXIT_FAILURE, EXIT_OK, cli_main, description
 from eval.gpu_suite.context import SuiteContext
 from eval.gpu_suite.record import Record
 from eval.gpu_suite.steps import FUNCTIONS, one_line
@@ -20,10 +20,10 @@ from eval.gpu_suite.steps import FUNCTIONS, one_line
 @cli_main
 def main(argv: list[str] | None = None) -> int:
     """Run the named step; its record is saved as it goes."""
-    p = argparse.ArgumentParser(prog="python -m eval.gpu_suite.step", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m eval.gpu_suite.step", description=description(__doc__))
     p.add_argument("name", choices=sorted(FUNCTIONS), help="the step to run")
-    p.add_argument("--ctx", type=Path, required=True, help="the suite context JSON")
-    p.add_argument("--record", type=Path, required=True, help="where the step's record is saved")
+    p.add_argument("--ctx", type=Path, required=True, help="the suite context JSON (required)")
+    p.add_argument("--record", type=Path, required=True, help="where the step's record is saved (required)")
     args = p.parse_args(argv)
     ctx = SuiteContext.load(args.ctx)
     rec = Record(args.record)

@@ -236,3 +236,15 @@ def test_classic_y_needs_classic_degradation(tmp_path, capsys):
     rc, err, out = run_cli(tmp_path, capsys, "--model", "bicubic_matlab", "--dataset", "set5", "--scale",
                            "3", "--classic-y")
     assert_one_line_failure(rc, err, out, "--degradation classic")
+
+
+def test_a_trainable_model_without_weights_is_warned_about(tiny_folder, tmp_path, capsys):
+    """Random initial weights are evaluated only with a warning on stderr (registered models)."""
+    rc, err, _ = run_cli(tmp_path, capsys, "--model", "espcn", "--dataset", f"folder:{tiny_folder}",
+                         "--scale", "3")
+    assert rc == 0
+    assert "warning: espcn is trainable and no --weights was given" in " ".join(err.split())
+    assert "--weights data/train/espcn/best.pt" in err
+    rc, err, _ = run_cli(tmp_path, capsys, "--model", "bicubic", "--dataset", f"folder:{tiny_folder}",
+                         "--scale", "3")
+    assert rc == 0 and "warning" not in err

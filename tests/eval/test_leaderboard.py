@@ -85,7 +85,11 @@ def test_no_bicubic_row_gives_null_scores_and_a_note(tmp_path, capsys):
     assert rc == 0
     assert [r["score"] for r in rows] == [None, None] and [r["rank"] for r in rows] == [None, None]
     assert [r["model"] for r in rows] == ["bicubic_pp", "espcn"]  # by PSNR RGB
-    assert "no bicubic result" in " ".join(_text(capsys).split())
+    out = " ".join(_text(capsys).split())
+    command = (f"python -m eval.evaluate --model bicubic --dataset set5 --scale 3 --degradation ntire23 "
+               f"--runtime cpu --json {res / 'bicubic_set5_x3.json'} --save-sr ")
+    assert "no bicubic result" in out and command in out  # a command to paste, no placeholder
+    assert "ntire23_x3/set5/bicubic`" in out
 
 
 def test_missing_runtime_gives_null_score(tmp_path, capsys):
@@ -201,11 +205,37 @@ def test_csv_has_the_same_columns_and_rows(tmp_path):
     assert [t["model"] for t in table] == [r["model"] for r in rows]
     assert float(table[0]["score"]) == rows[0]["score"]
     assert sorted(p.name for p in (tmp_path / "lb").iterdir()) == [
-        "leaderboard.csv", "leaderboard.json", "leaderboard.md", "metrics.json"]  # no temp files
-    metrics = json.loads((tmp_path / "lb" / "metrics.json").read_text())
-    assert metrics["set5_x3"]["bicubic_pp"] == {"psnr_rgb": 30.55, "ssim_rgb": 0.865, "psnr_y": 32.3,
-                                                "ssim_y": 0.879, "runtime_ms": 420.0,
-                                                "score": rows[0]["score"]}
+        "leaderboard.csv", "leaderboard.json", "leaderboard.md", "metrics"]  # no temp files
+
+
+def test_dvc_metrics_are_one_flat_file_per_model_and_test_set(tmp_path):
+    """`dvc metrics show` prints one row per file: a row per model, a column per metric."""
+    write_standard(tmp_path / "results")
+    _, rows = _run(tmp_path)
+    folder = tmp_path / "lb" / "metrics"
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*.json")) == [
+        "set5_x3/bicubic.json", "set5_x3/bicubic_pp.json", "set5_x3/espcn.json", "set5_x3/fsrcnn.json"]
+    assert json.loads((folder / "set5_x3" / "bicubic_pp.json").read_text()) == {
+        "psnr_rgb": 30.55, "ssim_rgb": 0.865, "psnr_y": 32.3, "ssim_y": 0.879, "runtime_ms": 420.0,
+        "score": rows[0]["score"]}
+    (folder / "set5_x3" / "gone.json").write_text("{}")  # a model no longer in the results
+    _run(tmp_path)
+    assert not (folder / "set5_x3" / "gone.json").exists()
+
+
+def test_quiet_prints_no_table_and_a_rerun_writes_the_same_bytes(tmp_path, capsys):
+    """The pipeline's stage runs --quiet; the README's `python -m eval.leaderboard` prints the tables
+    and rewrites every output with the same bytes, so DVC sees no change."""
+    write_standard(tmp_path / "results")
+    assert main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "lb"), "--quiet"]) == 0
+    quiet = _text(capsys)
+    assert "bicubic_pp" not in quiet and "wrote " in quiet
+    before = {p: p.read_bytes() for p in (tmp_path / "lb").rglob("*") if p.is_file()}
+    assert main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "lb")]) == 0
+    assert "bicubic_pp" in _text(capsys)
+    after = {p: p.read_bytes() for p in (tmp_path / "lb").rglob("*") if p.is_file()}
+    assert after.keys() == before.keys() and len(after) > 5
+    assert [p.name for p in after if after[p] != before[p]] == []
 
 
 def test_gflops_are_quoted_per_720p_frame(tmp_path):

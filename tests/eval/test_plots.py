@@ -1,4 +1,4 @@
-"""eval.plots: Pareto front, the deterministic crop choice, and both figures as readable PNGs."""
+"""eval.plots and eval.crops: Pareto front, outliers, ticks, the deterministic crop choices, both figures."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,9 +7,11 @@ from PIL import Image
 
 from datasets.imageio import save_png
 from datasets.paths import gt_dir
+from eval import plots
+from eval.crops import best_gain_crop, max_window, worst_bicubic_crop
 from eval.leaderboard import main
-from eval.plots import pareto_front, sr_dir, worst_bicubic_crop
-from tests.eval.results_factory import SET5, write_standard
+from eval.plots import log_ticks, pareto_front, psnr_limits, sr_dir
+from tests.eval.results_factory import SET5, make_result, write_result, write_standard
 
 
 def test_pareto_front_keeps_only_undominated_points():
@@ -72,3 +74,71 @@ def test_crops_without_sr_images_writes_an_explaining_picture(tmp_path, capsys):
     with Image.open(tmp_path / "lb" / "crops.png") as img:
         assert img.format == "PNG"
     assert "no bicubic SR images" in " ".join("".join(capsys.readouterr()).split())
+
+
+def test_max_window_keeps_the_margin_and_takes_the_first_on_ties():
+    err = np.zeros((40, 50), dtype=np.int64)
+    err[0:8, 0:8] = 9  # the largest error sits in the corner
+    err[20:28, 30:38] = 5
+    assert max_window(err, 8) == (0, 0, 576.0)
+    assert max_window(err, 8, margin=6) == (20, 30, 320.0)
+    assert max_window(np.zeros((10, 10), dtype=np.int64), 4, margin=100)[:2] == (3, 3)  # margin shrinks
+    assert max_window(np.ones((10, 10), dtype=np.int64), 4)[:2] == (0, 0)
+
+
+def test_best_gain_crop_is_where_the_model_gains_most_away_from_the_border(tmp_path):
+    rng = np.random.default_rng(3)
+    gt_folder, bic, model = tmp_path / "gt", tmp_path / "bic", tmp_path / "model"
+    for stem in ("a", "b"):
+        gt = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+        out_bic, out_model = gt.copy(), gt.copy()
+        out_bic[..., 1] ^= 8  # bicubic errs everywhere a little; the model is exact everywhere ...
+        out_model[..., 1] ^= 8
+        if stem == "b":
+            out_model[30:54, 60:84] = gt[30:54, 60:84]  # ... except that it gains inside image b
+            out_bic[0:24, 0:24] = 255 - gt[0:24, 0:24]  # bicubic's worst spot: a corner, where
+            out_model[0:24, 0:24] = 255 - gt[0:24, 0:24]  # the model is just as lost (no gain)
+        for folder, img in ((gt_folder, gt), (bic, out_bic), (model, out_model)):
+            save_png(folder / f"{stem}.png", img)
+    assert worst_bicubic_crop(gt_folder, bic, 24)[:3] == ("b", 0, 0)
+    assert best_gain_crop(gt_folder, bic, model, 24, margin=24) == ("b", 30, 60, 24)
+
+
+def test_psnr_axis_ignores_an_outlier_and_labels_the_extremes():
+    lo, hi, cut = psnr_limits([27.2, 27.9, 28.3, 7.1], bicubic=27.2)
+    assert cut == pytest.approx(24.2) and lo == pytest.approx(27.2 - 0.132) and hi == pytest.approx(28.3 + 0.132)
+    assert psnr_limits([27.2, 27.9], bicubic=27.2)[2] is None
+    assert log_ticks(0.447, 21.1) == [0.447, 1, 2, 5, 10, 21.1]
+    assert log_ticks(150, 900) == [150, 200, 500, 900]
+
+
+def test_crops_png_has_a_panel_per_test_set_with_the_crop_psnr(tmp_path, monkeypatch):
+    res, sr = tmp_path / "results", tmp_path / "sr"
+    rng = np.random.default_rng(5)
+    for dataset in ("set5", "set14"):
+        for label in ("bicubic", "bicubic_pp"):
+            write_result(res, make_result(label, dataset=dataset, images=["img"]))
+        gt = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+        save_png(gt_dir(dataset, 3, "ntire23") / "img.png", gt)
+        bic = gt.copy()
+        bic[..., 0] ^= 16
+        save_png(sr_dir(sr, "bicubic", dataset, 3, "ntire23") / "img.png", bic)
+        save_png(sr_dir(sr, "bicubic_pp", dataset, 3, "ntire23") / "img.png", gt)
+    drawn = []
+    monkeypatch.setattr(plots, "_draw_panels", lambda panels, path: drawn.extend(panels))
+    assert main(["--results", str(res), "--out", str(tmp_path / "lb"), "--sr", str(sr), "--no-site",
+                 "--crop-size", "32"]) == 0
+    assert [title.split(",")[0] for title, _, _ in drawn] == ["set14 x3 (ntire23)", "set5 x3 (ntire23)"]
+    title, ref, outputs = drawn[0]
+    assert "where bicubic_pp gains most over bicubic" in title and "dB = PSNR RGB of the crop" in title
+    assert ref.shape == (32, 32, 3) and [label for label, _ in outputs] == ["bicubic", "bicubic_pp"]
+
+
+def test_an_outlier_does_not_hide_the_front(tmp_path):
+    """A random-weights model at 7 dB: the figure is drawn, with the other points on a readable axis."""
+    res = tmp_path / "results"
+    write_standard(res)
+    write_result(res, make_result("random", model="espcn", psnr_rgb=7.1))
+    assert main(["--results", str(res), "--out", str(tmp_path / "lb"), "--no-site"]) == 0
+    with Image.open(tmp_path / "lb" / "psnr_vs_runtime.png") as img:
+        assert img.format == "PNG" and img.width > 300

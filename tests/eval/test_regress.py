@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from eval import regress
 from eval.regress import EXIT_OK, EXIT_REGRESSION, EXIT_UNUSABLE, SCHEMA, main
 from tests.eval.results_factory import H200, MODELS, make_result, write_result, write_standard
 
@@ -65,9 +66,23 @@ def test_psnr_tolerance_is_an_option(gate):
 @pytest.mark.parametrize("ms, expected", [(600.0 * 1.25, EXIT_REGRESSION), (600.0 * 1.15, EXIT_OK)])
 def test_runtime_ratio_regression(gate, capsys, ms, expected):
     write_result(gate.results, make_result("espcn", runtime_ms=ms))
-    assert gate() == expected
+    assert gate("--runtime-tol", "0.2") == expected
     if expected == EXIT_REGRESSION:
         assert "runtime / bicubic" in _out(capsys)
+
+
+@pytest.mark.parametrize("device, factor, expected", [
+    (None, 1.9, EXIT_OK), (None, 2.1, EXIT_REGRESSION),  # CPU FP32: 100 % by default
+    (H200, 1.15, EXIT_OK), (H200, 1.25, EXIT_REGRESSION),  # GPU protocol: 20 %
+])
+def test_default_runtime_tolerance_follows_the_protocol(tmp_path, device, factor, expected):
+    res, ref = tmp_path / "results", tmp_path / "reference.json"
+    kw = {} if device is None else {"device": device}
+    for label in MODELS:
+        write_result(res, make_result(label, **kw))
+    assert main(["--results", str(res), "--reference", str(ref), "--update"]) == EXIT_OK
+    write_result(res, make_result("espcn", runtime_ms=MODELS["espcn"][5] * factor, **kw))
+    assert main(["--results", str(res), "--reference", str(ref)]) == expected
 
 
 def test_a_slower_machine_is_not_a_regression_when_bicubic_slows_down_too(gate):
@@ -151,3 +166,55 @@ def test_several_scales_and_degradations_are_checked_separately(tmp_path):
     write_result(res, make_result("espcn", degradation="classic", psnr_rgb=30.0),
                  name="espcn_classic.json")
     assert main(args) == EXIT_REGRESSION
+
+
+@pytest.fixture
+def profiles(tmp_path, monkeypatch):
+    """references/ in tmp with an embedded (demo) and a mirror (set5, set14) reference; params.yaml
+    of the workspace says ``embedded``."""
+    refs = tmp_path / "references"
+    monkeypatch.setattr(regress, "REFERENCES_DIR", refs)
+    monkeypatch.setattr(regress, "workspace_profile", lambda: "embedded")
+    for profile, sets in (("embedded", ["demo"]), ("mirror", ["set5", "set14"])):
+        res = tmp_path / f"res-{profile}"
+        for ds in sets:
+            write_standard(res, dataset=ds)
+        assert main(["--results", str(res), "--reference", str(refs / f"{profile}.json"), "--update"]) == 0
+    return tmp_path
+
+
+def test_the_reference_is_the_results_own_profile(profiles, capsys):
+    """Mirror results while params.yaml says embedded (CI restores params.yaml): the mirror reference."""
+    assert main(["--results", str(profiles / "res-mirror")]) == EXIT_OK
+    out = _out(capsys)
+    assert "profile mirror" in out and "mirror.json" in out and "regress: OK" in out
+    assert main(["--results", str(profiles / "res-embedded")]) == EXIT_OK
+    assert "profile embedded (params.yaml's profile" in _out(capsys)
+
+
+def test_another_profiles_results_are_not_a_regression(profiles, capsys):
+    assert main(["--results", str(profiles / "res-mirror"), "--profile", "embedded"]) == EXIT_UNUSABLE
+    out = _out(capsys)
+    assert "another profile's results, not a regression" in out
+    assert "python -m eval.regress --profile mirror" in out and "--update" not in out
+
+
+def test_missing_test_set_suggests_its_pipeline_not_update(profiles, capsys):
+    for path in (profiles / "res-mirror").glob("*_set14_x3.json"):
+        path.unlink()
+    assert main(["--results", str(profiles / "res-mirror")]) == EXIT_REGRESSION
+    out = _out(capsys)
+    assert "no results at all for set14 x3 (ntire23)" in out and "--update" not in out
+
+
+def test_update_of_a_profile_keeps_its_test_sets_only(profiles, capsys, monkeypatch):
+    """Stale results of another profile in data/results never enter a profile's reference."""
+    res = profiles / "res-mixed"
+    write_standard(res, dataset="demo")
+    write_standard(res, dataset="set5")
+    assert main(["--results", str(res), "--update", "--profile", "mirror"]) == EXIT_OK
+    doc = json.loads((profiles / "references" / "mirror.json").read_text())
+    assert doc["profile"] == "mirror" and {e["dataset"] for e in doc["entries"]} == {"set5"}
+    assert main(["--results", str(res), "--update"]) == EXIT_OK  # params.yaml's profile: embedded
+    doc = json.loads((profiles / "references" / "embedded.json").read_text())
+    assert {e["dataset"] for e in doc["entries"]} == {"demo"}

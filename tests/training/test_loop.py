@@ -61,6 +61,20 @@ def test_resume_after_kill_gives_same_weights(tiny_set, tmp_path):
     assert model.head.out_channels == 8
 
 
+def test_a_line_per_epoch_and_a_finished_run_says_nothing_to_do(tiny_set, tmp_path, capsys):
+    """Under `dvc repro` (no terminal) every epoch prints a line; re-running a finished stage trains nothing."""
+    first = train(tiny_config(tiny_set, tmp_path / "stage"))
+    err = capsys.readouterr().err.splitlines()
+    epochs = [line for line in err if line.startswith("stage epoch ")]
+    assert [line.split(":")[0] for line in epochs] == ["stage epoch 1/3", "stage epoch 2/3", "stage epoch 3/3"]
+    assert all(" loss " in line and " val PSNR " in line and " ETA " in line for line in epochs)
+    assert err[-1].startswith("stage: done: best val PSNR ") and "epochs 1-3 in " in err[-1]
+    again = train(tiny_config(tiny_set, tmp_path / "stage"))
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("stage: nothing to do: ") and "all 3 epochs" in err[0]
+    assert again == first  # the same summary, not a new run's timings
+
+
 def test_training_set_smaller_than_one_patch(tmp_path):
     tiny = write_images(tmp_path / "small", [(30, 30)])
     with pytest.raises(DatasetError, match="smaller than the LR patch 16"):
