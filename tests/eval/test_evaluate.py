@@ -212,14 +212,14 @@ def wrong_size(scale=3):
 '''
 
 
-@pytest.mark.parametrize("factory, fragment", [("nan_model", "im0: model output contains NaN"),
-                                               ("wrong_size", "im0: model")])
+@pytest.mark.parametrize("factory, fragment", [("nan_model", "output contains NaN"),
+                                               ("wrong_size", "im0: plug-in")])
 def test_bad_plugin_models(tiny_folder, tmp_path, capsys, factory, fragment):
     plugin = tmp_path / "plug.py"
     plugin.write_text(PLUGIN)
     rc, err, out = run_cli(tmp_path, capsys, "--model", f"{plugin}:{factory}", "--dataset",
                            f"folder:{tiny_folder}", "--scale", "3")
-    assert_one_line_failure(rc, err, out, fragment)
+    assert_one_line_failure(rc, err, out, fragment, f"im0: plug-in '{plugin}:{factory}'")
     if factory == "wrong_size":
         assert "expected (1, 3, 48, 60)" in err
 
