@@ -47,6 +47,14 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def kept_checkpoint(out: Path) -> str:
+    """What a stopped run leaves: the last good ``last.pt``, or nothing when no epoch finished."""
+    last = out / "last.pt"
+    if last.is_file():
+        return f"The last good checkpoint is kept in {last}"
+    return f"No epoch finished, so no checkpoint was written ({out} holds no last.pt)"
+
+
 def check_patch_multiple(cfg: TrainConfig, model: nn.Module) -> None:
     """TrainError unless the LR patch side is a multiple of the model's input multiple."""
     multiple = model.rtsr_info.multiple
@@ -126,7 +134,7 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
     gen = torch.Generator().manual_seed(cfg.seed)
     start, history, best = 0, [], {"val_psnr_rgb": None, "epoch": None}
     if state is not None:
-        start, history, best = restore(state, model, opt, scaler, gen, uses_amp(cfg, cuda))
+        start, history, best = restore(state, model, opt, scaler, gen, uses_amp(cfg, cuda), out / "last.pt")
 
     iters = math.ceil(cfg.pairs_per_epoch / cfg.batch)
     with progress_bar(cfg.progress) as bar:
@@ -143,8 +151,8 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
             mean_loss = train_epoch(model, opt, scaler, (images, targets), cfg, learning_rate, gen,
                                     iters, on_step)
             if not math.isfinite(mean_loss):
-                raise TrainError(f"epoch {epoch + 1}: training loss is {mean_loss}; stopped. The last good "
-                                 f"checkpoint is kept in {out / 'last.pt'}; lower --lr or check the data")
+                raise TrainError(f"epoch {epoch + 1}: training loss is {mean_loss}; stopped. "
+                                 f"{kept_checkpoint(out)}; lower --lr or check the data")
             val = None
             if (epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs:
                 val = validate(model, val_items, cfg.scale)

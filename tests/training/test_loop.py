@@ -109,6 +109,11 @@ def test_cli_names_missing_and_bad_values(tmp_path, capsys):
     bad.write_text("train:\n  base: {epochs: ten}\n")
     assert train_main(["--config", str(bad), "--section", "train.base", "--model", "espcn",
                        "--out", str(tmp_path / "r")]) == 2
+    assert capsys.readouterr().err == (f"error: {bad}: train.base.epochs='ten': Input should be a "
+                                       "valid integer\n")
+    bad.write_text("train:\n  base: {epochs: 3}\n")
+    assert train_main(["--config", str(bad), "--section", "train.base", "--model", "espcn",
+                       "--out", str(tmp_path / "r")]) == 2
     assert "no value for" in capsys.readouterr().err
     bad.write_text("train:\n  base: {epochs: ten, wings: 2}\n")
     assert train_main(["--config", str(bad), "--section", "train.base"]) == 2
