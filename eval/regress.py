@@ -8,31 +8,60 @@ A regression is, per (dataset, scale, degradation, model label) in the reference
 The runtime check is *refused* (not passed, not failed) when the current runtime was measured on
 another protocol/device than the reference's, or is missing; PSNR is still checked. Refused checks
 are printed; ``--require-runtime`` turns them into failures.
-Exit status (``core.cli``): 0 no regression, 1 regression(s), 2 cannot compare (no/corrupt
-results or reference: one line on stderr).
+Nothing is taken on trust: the current results' set means are recomputed from their per-image
+values (``eval.resultfiles``), and the reference is validated as a whole (``ReferenceEntry``: at
+least one entry, finite PSNRs, positive runtimes, no entry twice); the tolerances must be finite
+and >= 0.
+Exit status (``core.cli``): 0 no regression; 1 regression(s), or current results missing or
+unusable (one line on stderr); 2 bad input: a missing or invalid reference, a bad tolerance.
 ``--update`` rewrites the reference from the current results on purpose (exit 0).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from core.cli import EXIT_BAD_INPUT, EXIT_FAILURE, cli_main
-from core.io import write_atomic
+from core.cli import EXIT_FAILURE, cli_main
+from core.errors import RtsrError
+from core.io import check_output_file, write_atomic
 from core.paths import REPO_ROOT
-from eval.resultfiles import Result, ResultError, default_results_dir, group_results, load_results
+from core.schema import Float, Name, PositiveFloat, Scale, error_line
+from eval.resultfiles import Result, default_results_dir, group_results, load_results
 
 SCHEMA = "rtsr-bench-reference/1"
 ENTRY_KEYS = ("dataset", "scale", "degradation", "model", "psnr_rgb", "psnr_y", "runtime_ms",
               "runtime_ratio_to_bicubic", "runtime_protocol", "runtime_device")
 EPS = 1e-9  # float slack so that a change of exactly the tolerance passes
-EXIT_OK, EXIT_REGRESSION, EXIT_UNUSABLE = 0, EXIT_FAILURE, EXIT_BAD_INPUT
+EXIT_OK, EXIT_REGRESSION, EXIT_UNUSABLE = 0, EXIT_FAILURE, EXIT_FAILURE  # bad input: 2 (core.cli)
+
+
+class ReferenceFileError(RtsrError):
+    """A reference file or tolerance the gate cannot use (bad input, exit status 2)."""
+
+
+class ReferenceEntry(BaseModel):
+    """One reference entry (``ENTRY_KEYS``), strictly typed: finite PSNRs, runtimes > 0 or null."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    dataset: Name
+    scale: Scale
+    degradation: Name
+    model: Name
+    psnr_rgb: Float
+    psnr_y: Float
+    runtime_ms: PositiveFloat | None
+    runtime_ratio_to_bicubic: PositiveFloat | None
+    runtime_protocol: StrictStr | None
+    runtime_device: StrictStr | None
 
 
 @dataclass(frozen=True)
@@ -82,23 +111,45 @@ def _entry_key(e: dict) -> tuple:
 
 
 def load_reference(path: Path) -> list[dict]:
-    """Read and validate a reference file; ``ResultError`` (one line, naming it) if unusable."""
+    """Read and validate a reference file; ``ReferenceFileError`` (one line, naming it) if unusable."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ResultError(f"{path}: no reference; create it on purpose with "
-                          "`python -m eval.regress --update`") from None
+        raise ReferenceFileError(f"{path}: no reference; create it on purpose with "
+                                 "`python -m eval.regress --update`") from None
+    except IsADirectoryError:
+        raise ReferenceFileError(f"{path}: is a folder; --reference needs the reference JSON file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ResultError(f"{path}: corrupt reference ({str(exc).splitlines()[0]}); restore it "
-                          "from git or rewrite it with --update") from None
+        raise ReferenceFileError(f"{path}: corrupt reference ({str(exc).splitlines()[0]}); restore it "
+                                 "from git or rewrite it with --update") from None
     entries = data.get("entries") if isinstance(data, dict) else None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(entries, list):
-        raise ResultError(f"{path}: not a {SCHEMA} reference; rewrite it with --update")
+        raise ReferenceFileError(f"{path}: not a {SCHEMA} reference; rewrite it with --update")
+    if not entries:
+        raise ReferenceFileError(f"{path}: the reference has no entries, so it checks nothing; restore "
+                                 "it from git or rewrite it with --update from a complete run")
     for i, e in enumerate(entries):
         if not isinstance(e, dict) or any(k not in e for k in ENTRY_KEYS):
-            raise ResultError(f"{path}: entry {i} lacks one of {', '.join(ENTRY_KEYS)}; "
-                              "rewrite it with --update")
+            raise ReferenceFileError(f"{path}: entry {i} lacks one of {', '.join(ENTRY_KEYS)}; "
+                                     "rewrite it with --update")
+        try:
+            ReferenceEntry.model_validate(e)
+        except ValidationError as exc:
+            raise ReferenceFileError(error_line(exc, f"{path}", lambda key, i=i: f"entries[{i}].{key}")
+                                     + "; restore it from git or rewrite it with --update") from None
+    keys = [_entry_key(e) for e in entries]
+    twice = next((k for k in keys if keys.count(k) > 1), None)
+    if twice is not None:
+        raise ReferenceFileError(f"{path}: two entries for {' '.join(map(str, twice))}; keep one "
+                                 "(or rewrite it with --update)")
     return entries
+
+
+def check_tolerance(flag: str, value: float) -> float:
+    """A tolerance must be a finite number >= 0 (NaN would pass every check)."""
+    if not math.isfinite(value) or value < 0:
+        raise ReferenceFileError(f"{flag}={value!r}: must be a finite number >= 0 (e.g. {flag} 0.05)")
+    return value
 
 
 def reference_text(entries: list[dict]) -> str:
@@ -191,16 +242,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (see the module docstring)."""
     args = parse_args(argv)
+    check_tolerance("--psnr-tol", args.psnr_tol)
+    check_tolerance("--runtime-tol", args.runtime_tol)
     console = Console()
     if not console.is_terminal:  # CI logs: do not squeeze the tables into 80 columns
         console = Console(width=max(console.width, 160))
     reference_path = args.reference or default_reference()
+    if args.update:
+        check_output_file(reference_path, "--reference")
+    reference = None if args.update else load_reference(reference_path)  # before the results
     current = entries_from_results(load_results(args.results or default_results_dir()))
     if args.update:
         write_atomic(reference_path, reference_text(current))
         console.print(f"wrote {reference_path} with {len(current)} entries")
         return EXIT_OK
-    reference = load_reference(reference_path)
     regressions, refused, notes = compare(reference, current, args.psnr_tol, args.runtime_tol)
     if refused:
         console.print(findings_table("Runtime checks refused (measured on another device or "

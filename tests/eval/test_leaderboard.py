@@ -122,7 +122,7 @@ def test_other_degradation_is_refused_naming_the_files(tmp_path, capsys):
     write_result(res, make_result("espcn", degradation="classic"), name="espcn_classic.json")
     rc, _ = _run(tmp_path)
     out = " ".join(_text(capsys).split())
-    assert rc == 2 and "different degradations" in out and "espcn_classic.json" in out
+    assert rc == 1 and "different degradations" in out and "espcn_classic.json" in out
     assert not (tmp_path / "lb" / "leaderboard.json").exists()
     assert _run(tmp_path, "--degradation", "ntire23")[0] == 0
 
@@ -133,14 +133,14 @@ def test_corrupt_result_file_is_a_one_line_error(tmp_path, capsys):
     (res / "broken.json").write_text('{"model": "espcn", "psnr_rgb": 30.')
     rc, _ = _run(tmp_path)
     out = _text(capsys).strip()
-    assert rc == 2 and "broken.json" in out and "corrupt result file" in out
+    assert rc == 1 and "broken.json" in out and "corrupt result file" in out
     assert len(out.splitlines()) == 1 and out.startswith("error: ")
 
 
-def test_no_result_files_exit_2(tmp_path, capsys):
+def test_no_result_files_exit_1(tmp_path, capsys):
     (tmp_path / "results").mkdir()
     rc, _ = _run(tmp_path)
-    assert rc == 2 and "no result files" in _text(capsys)
+    assert rc == 1 and "no result files" in _text(capsys)
 
 
 def test_duplicate_label_is_refused(tmp_path, capsys):
@@ -149,7 +149,7 @@ def test_duplicate_label_is_refused(tmp_path, capsys):
     write_result(res, make_result("espcn", psnr_rgb=30.1), name="espcn_again.json")
     rc, _ = _run(tmp_path)
     out = " ".join(_text(capsys).split())
-    assert rc == 2 and "same model label" in out and "espcn_again.json" in out
+    assert rc == 1 and "same model label" in out and "espcn_again.json" in out
 
 
 @pytest.mark.parametrize("change, message", [
@@ -164,7 +164,7 @@ def test_incomparable_rows_in_one_table_are_refused(tmp_path, capsys, change, me
     write_result(res, make_result("espcn", **change))
     rc, _ = _run(tmp_path)
     out = " ".join(_text(capsys).split())
-    assert rc == 2 and message in out and "espcn_set5_x3.json" in out
+    assert rc == 1 and message in out and "espcn_set5_x3.json" in out
 
 
 def test_different_y_presets_in_one_table_are_refused(tmp_path, capsys):
@@ -178,7 +178,7 @@ def test_different_y_presets_in_one_table_are_refused(tmp_path, capsys):
     write_result(res, compat)
     rc, _ = _run(tmp_path)
     out = " ".join(_text(capsys).split())
-    assert rc == 2 and "different Y metric presets" in out and "fsrcnn_set5_x3.json" in out
+    assert rc == 1 and "different Y metric presets" in out and "fsrcnn_set5_x3.json" in out
 
 
 def test_result_without_ssim_rgb_is_refused_as_older(tmp_path, capsys):
@@ -189,7 +189,7 @@ def test_result_without_ssim_rgb_is_refused_as_older(tmp_path, capsys):
     write_result(res, old)
     rc, _ = _run(tmp_path)
     out = " ".join(_text(capsys).split())
-    assert rc == 2 and "espcn_set5_x3.json: no ssim_rgb: written by an older eval.evaluate" in out
+    assert rc == 1 and "espcn_set5_x3.json: no ssim_rgb: written by an older eval.evaluate" in out
 
 
 def test_csv_has_the_same_columns_and_rows(tmp_path):

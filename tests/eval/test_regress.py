@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from core.cli import EXIT_BAD_INPUT
 from eval.regress import EXIT_OK, EXIT_REGRESSION, EXIT_UNUSABLE, SCHEMA, main
 from tests.eval.results_factory import H200, MODELS, make_result, write_result, write_standard
 
@@ -124,7 +125,7 @@ def test_corrupt_result_file_cannot_compare(gate, capsys):
 ])
 def test_unusable_reference(gate, capsys, content, message):
     gate.reference.write_text(content)
-    assert gate() == EXIT_UNUSABLE
+    assert gate() == EXIT_BAD_INPUT
     out = _out(capsys)
     assert message in out and "reference.json" in out
 
@@ -132,7 +133,7 @@ def test_unusable_reference(gate, capsys, content, message):
 def test_missing_reference_and_missing_results(tmp_path, capsys):
     res = tmp_path / "results"
     write_standard(res)
-    assert main(["--results", str(res), "--reference", str(tmp_path / "none.json")]) == EXIT_UNUSABLE
+    assert main(["--results", str(res), "--reference", str(tmp_path / "none.json")]) == EXIT_BAD_INPUT
     assert "--update" in _out(capsys)
     (tmp_path / "empty").mkdir()
     assert main(["--results", str(tmp_path / "empty"), "--reference", str(tmp_path / "x.json"),
