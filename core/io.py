@@ -214,7 +214,7 @@ def check_output_file(path: str | os.PathLike, what: str = "the output file") ->
     """Refuse, before any work, a file destination that is a folder or cannot be created."""
     path = Path(path)
     if path.is_dir():
-        raise OutputPathError(f"{path}: is a folder; {what} needs a file path (e.g. {path}/result.json)")
+        raise OutputPathError(f"{path}: is a folder; {what} needs a file path")
     _check_parent(path, what)
     return path
 

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from datasets.patches import check_patch_fits, random_patch_batch
+from models.registry import describe, plugin_errors
 from training.checkpoints import (
     best_state,
     build_model,
@@ -56,7 +57,9 @@ def kept_checkpoint(out: Path) -> str:
 
 
 def check_patch_multiple(cfg: TrainConfig, model: nn.Module) -> None:
-    """TrainError unless the LR patch side is a multiple of the model's input multiple."""
+    """TrainError unless the model has weights to train and the LR patch side is a multiple of its input multiple."""
+    if not any(p.requires_grad for p in model.parameters()):
+        raise TrainError(f"{describe(cfg.model)} has no trainable parameters; nothing to train")
     multiple = model.rtsr_info.multiple
     if cfg.lr_patch % multiple:
         raise TrainError(f"lr_patch={cfg.lr_patch} must be a multiple of {multiple} for {cfg.model}")
@@ -148,14 +151,16 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
         for epoch in range(start, cfg.epochs):
             t0 = time.perf_counter()
             learning_rate = lr_at(cfg.schedule, epoch, cfg.epochs, cfg.lr)
-            mean_loss = train_epoch(model, opt, scaler, (images, targets), cfg, learning_rate, gen,
-                                    iters, on_step)
+            with plugin_errors(model.rtsr_info, f"training epoch {epoch + 1}"):
+                mean_loss = train_epoch(model, opt, scaler, (images, targets), cfg, learning_rate, gen,
+                                        iters, on_step)
             if not math.isfinite(mean_loss):
                 raise TrainError(f"epoch {epoch + 1}: training loss is {mean_loss}; stopped. "
                                  f"{kept_checkpoint(out)}; lower --lr or check the data")
             val = None
             if (epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs:
-                val = validate(model, val_items, cfg.scale)
+                with plugin_errors(model.rtsr_info, f"validation after epoch {epoch + 1}"):
+                    val = validate(model, val_items, cfg.scale)
                 if best["val_psnr_rgb"] is None or val > best["val_psnr_rgb"]:
                     best = {"val_psnr_rgb": val, "epoch": epoch + 1}
                     save_checkpoint(best_state(cfg, arch, model, epoch + 1, val), out / "best.pt")
