@@ -1,8 +1,9 @@
 """Typed-config building blocks (pydantic v2) shared by ``TrainConfig`` and ``EvalOptions``.
 
 Strict on purpose: a YAML ``true`` is not the integer 1, ``2.7`` is not an integer, a string is not
-a list of names, ``inf``/``nan`` are not learning rates. One exception: YAML 1.1 (PyYAML) reads
-``5e-3`` (no dot) as a string, so a string that is a float literal is accepted as that float.
+a list of names, ``inf``/``nan`` are not learning rates. One exception, for values read from YAML
+only (``Yaml*``): YAML 1.1 (PyYAML) reads ``5e-3`` (no dot) as a string, so there a string that is a
+float literal is accepted as that float; JSON files (results, references) get no such leniency.
 ``error_line`` turns a ``ValidationError`` into the one-line message of the CLI contract: the
 file or source, the key, the value given and what is allowed.
 """
@@ -32,9 +33,11 @@ def float_literal(value):
     return value
 
 
-Float = Annotated[float, Strict(), AllowInfNan(False), BeforeValidator(float_literal)]  # finite; int ok
+Float = Annotated[float, Strict(), AllowInfNan(False)]  # a finite number (an int is fine, a string not)
 PositiveFloat = Annotated[Float, Field(gt=0)]
-UnitInterval = Annotated[Float, Field(ge=0, lt=1)]  # [0, 1): Adam betas
+YamlFloat = Annotated[Float, BeforeValidator(float_literal)]  # also "5e-3", as PyYAML reads it
+YamlPositiveFloat = Annotated[YamlFloat, Field(gt=0)]
+YamlUnitInterval = Annotated[YamlFloat, Field(ge=0, lt=1)]  # [0, 1): Adam betas
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
 Scale = Annotated[StrictInt, Field(ge=2)]  # integer upscaling factor

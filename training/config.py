@@ -37,10 +37,10 @@ from core.schema import (
     Name,
     Names,
     NonNegativeInt,
-    PositiveFloat,
     PositiveInt,
     Scale,
-    UnitInterval,
+    YamlPositiveFloat,
+    YamlUnitInterval,
     error_line,
 )
 from datasets.registry import get_dataset
@@ -101,9 +101,9 @@ class TrainConfig(BaseModel):
     pairs_per_epoch: PositiveInt  # random LR/HR patch pairs per epoch (ceil(pairs / batch) steps)
     batch: PositiveInt
     lr_patch: PositiveInt  # LR patch side in px (HR patch = scale x this)
-    lr: PositiveFloat  # Adam learning rate at epoch 0 (the schedule decides the rest)
-    beta1: UnitInterval
-    beta2: UnitInterval
+    lr: YamlPositiveFloat  # Adam learning rate at epoch 0 (the schedule decides the rest)
+    beta1: YamlUnitInterval
+    beta2: YamlUnitInterval
     schedule: Literal[SCHEDULES]  # training.schedule name: paper, public, constant
     loss: Literal[tuple(LOSSES)]  # mse or l1
     val_every: PositiveInt  # validate every N epochs and at the last one
