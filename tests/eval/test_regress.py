@@ -152,3 +152,47 @@ def test_several_scales_and_degradations_are_checked_separately(tmp_path):
     write_result(res, make_result("espcn", degradation="classic", psnr_rgb=30.0),
                  name="espcn_classic.json")
     assert main(args) == EXIT_REGRESSION
+
+
+# -- issue 13: no number taken on trust -----------------------------------------------------------------
+def _reference_with(gate, change) -> None:
+    doc = json.loads(gate.reference.read_text())
+    change(doc)
+    gate.reference.write_text(json.dumps(doc))  # json writes NaN/Infinity as the reference would hold them
+
+
+@pytest.mark.parametrize("change, said", [
+    (lambda d: d.update(entries=[]), "the reference has no entries, so it checks nothing"),
+    (lambda d: d["entries"][0].update(psnr_rgb=float("nan")),
+     "entries[0].psnr_rgb=nan: Input should be a finite number"),
+    (lambda d: d["entries"][1].update(psnr_y=float("inf")), "entries[1].psnr_y=inf: Input should be a finite number"),
+    (lambda d: d["entries"][0].update(psnr_rgb="29.6"), "entries[0].psnr_rgb='29.6': Input should be a valid number"),
+    (lambda d: d["entries"][2].update(runtime_ratio_to_bicubic=-1.0),
+     "entries[2].runtime_ratio_to_bicubic=-1.0: Input should be greater than 0"),
+    (lambda d: d["entries"][0].update(scale="3"), "entries[0].scale='3': Input should be a valid integer"),
+    (lambda d: d["entries"].append(dict(d["entries"][0])), "two entries for set5 3 ntire23 bicubic"),
+])
+def test_reference_that_cannot_be_trusted_is_bad_input(gate, capsys, change, said):
+    _reference_with(gate, change)
+    assert gate() == EXIT_BAD_INPUT
+    cap = capsys.readouterr()
+    assert cap.err.startswith(f"error: {gate.reference}: ") and said in cap.err and cap.err.count("\n") == 1
+    assert "regress: OK" not in cap.out
+
+
+@pytest.mark.parametrize("flag, value", [("--psnr-tol", "nan"), ("--psnr-tol", "-0.01"),
+                                         ("--runtime-tol", "inf"), ("--runtime-tol", "nan")])
+def test_tolerance_must_be_finite_and_not_negative(gate, capsys, flag, value):
+    assert gate(flag, value) == EXIT_BAD_INPUT
+    assert capsys.readouterr().err == f"error: {flag}={float(value)!r}: must be a finite number >= 0 (e.g. {flag} 0.05)\n"
+
+
+def test_result_whose_summary_disagrees_with_its_images_is_unusable(gate, capsys):
+    data = make_result("espcn", psnr_rgb=30.40)
+    data["psnr_rgb"] = 45.0  # the per-image values still say 30.40
+    write_result(gate.results, data)
+    assert gate() == EXIT_UNUSABLE == 1
+    err = capsys.readouterr().err
+    assert err == (f"error: {gate.results / 'espcn_set5_x3.json'}: psnr_rgb says 45.0 but the mean of its 5 "
+                   "per-image values is 30.400000 (tolerance 1e-06); the summary is not taken on trust: re-run "
+                   "eval.evaluate for this result\n")
