@@ -23,6 +23,7 @@ import yaml
 
 from core.cli import cli_main, description
 from core.errors import RtsrError
+from core.io import atomic_path, check_output_file
 from core.paths import REPO_ROOT
 
 PARAMS_FILE = "params.yaml"
@@ -51,9 +52,11 @@ def compose_params(output: Path, overrides: list[str], root: Path = REPO_ROOT) -
         raise ParamsError(f"{root / '.dvc' / 'config'}: [hydra] is not enabled; params.yaml would not be composed")
     config_module = hydra.get("config_module")
     config_dir = None if config_module else str(root / hydra.get("config_dir", "conf"))
+    check_output_file(output, "params file")
     try:
-        compose_and_dump(output, config_dir, config_module, hydra.get("config_name", "config"),
-                         str(root / hydra.get("plugins_path", "")), overrides)
+        with atomic_path(output, suffix=Path(output).suffix) as tmp:  # written whole or not at all
+            compose_and_dump(tmp, config_dir, config_module, hydra.get("config_name", "config"),
+                             str(root / hydra.get("plugins_path", "")), overrides)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ParamsError(f"cannot compose {config_dir or config_module} with {overrides}: "
                           f"{str(exc).splitlines()[0]}") from None

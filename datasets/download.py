@@ -9,15 +9,14 @@ symlink/hardlink/device), then extracted into a temp folder that is renamed into
 from __future__ import annotations
 
 import os
-import shutil
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
 from core.hashing import file_sha256
+from core.io import staging_dir
 from datasets.registry import DatasetError
 
 CHUNK = 1 << 16
@@ -122,21 +121,13 @@ def _check_member(name: str, archive: Path, is_link: bool, is_special: bool) -> 
 def extract(archive: Path, dest: Path) -> Path:
     """Safely extract a zip/tar ``archive`` into ``dest`` (temp folder, then rename); returns dest."""
     archive, dest = Path(archive), Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-extract-", dir=dest.parent))
-    try:
+    with staging_dir(dest) as tmp:
         if zipfile.is_zipfile(archive):
             _extract_zip(archive, tmp)
         elif tarfile.is_tarfile(archive):
             _extract_tar(archive, tmp)
         else:
             raise DatasetError(f"{archive}: not a zip or tar archive; delete it and download again")
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return dest
 
 

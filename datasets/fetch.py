@@ -19,7 +19,7 @@ from pathlib import Path
 
 from core.cli import cli_main
 from core.hashing import file_sha256
-from core.io import staging_dir
+from core.io import staging_dir, write_atomic
 from core.paths import data_root
 from datasets.download import download, extract
 from datasets.imageio import ImageError, load_rgb, pixel_sha256, save_png
@@ -109,7 +109,7 @@ def _extracted(spec: DatasetSpec, archive: Path) -> Path:
     sha = file_sha256(archive)
     if not (stamp.is_file() and stamp.read_text() == sha):
         extract(archive, root)
-        stamp.write_text(sha)
+        write_atomic(stamp, sha)
     folder = root / spec.archive_subdir
     if not folder.is_dir():
         raise DatasetError(f"{archive}: no folder {spec.archive_subdir}/ inside; the archive layout "

@@ -24,27 +24,37 @@ Named conventions:
   output) differs by up to ~0.015 dB (see tests/eval/test_golden.py).
 - ``--runtime gpu`` also re-runs the images in FP16 on the GPU and records ``fp16_check``
   (flagged when any output is NaN/Inf or RGB PSNR drops more than 0.05 dB vs FP32).
-Errors are one line on stderr, exit status 2, and no result JSON is written.
+The output contract (``check_output``, the one place for it): one float tensor, 3 channels, scale x
+the input (``models.padding.upscale``), finite, on the [0, 1] scale (its mean within
+``OUTPUT_MEAN_RANGE``: a 0..255 output is refused, mild overshoot is clamped as always).
+Bad input is refused before any image is evaluated: options, the ``--json`` and ``--save-sr``
+paths, the model and its weights, images too small for the metrics. Errors are one line on stderr,
+exit status 2, and nothing is written: SR PNGs go to a staging folder that replaces ``--save-sr``
+only when the whole evaluation succeeded; the JSON is written after it (atomically). A plug-in's
+failure anywhere (factory, forward, runtime, FLOP count) is one line naming the plug-in.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from core.cli import cli_main, description
+from core.io import check_output_dir, check_output_file, staging_dir, write_atomic
 from core.progress import PlainLines, on_terminal, say
-from core.io import write_atomic
 from core.protocol import DEGRADATIONS, OUTPUT_HW
 from core.quantize import OUTPUT_ROUNDING, to_uint8_rgb
+from core.schema import error_line
 from datasets.imageio import is_single_channel_mode, load_rgb, save_png
 from datasets.manifest import read_manifest
 from datasets.matlab_resize import imresize
@@ -55,6 +65,7 @@ from eval.metrics import (
     PSNR_CAP_DB,
     Y_DEFAULT,
     YPreset,
+    min_image_side,
     psnr,
     psnr_rgb,
     shave,
@@ -65,9 +76,10 @@ from eval.metrics import (
 from eval.options import RUNTIMES, EvalOptions
 from eval.provenance import provenance
 from eval.runtime import input_shape, measure_runtime, require_cuda
-from models.registry import ModelError, create_model, model_info
+from models.registry import ModelError, create_model, describe, model_info, plugin_errors
 
 FP16_TOLERANCE_DB = 0.05
+OUTPUT_MEAN_RANGE = (-0.5, 1.5)  # an output on the [0, 1] scale has its mean in [0, 1]; beyond: 0..255
 
 
 @dataclass
@@ -110,6 +122,28 @@ def to_tensor(rgb: np.ndarray, channel_order: str, device: str, half: bool = Fal
     return x.half() if half else x
 
 
+def check_output(out: torch.Tensor, model, image: str, allow_nonfinite: bool = False) -> bool:
+    """The evaluator's output contract, in one place: a float tensor, finite, on the [0, 1] scale.
+
+    (One tensor of the right shape is checked first by ``models.padding.upscale``.) Returns False
+    for a non-finite output when ``allow_nonfinite`` (the FP16 check counts those), else raises.
+    """
+    who = describe(model.rtsr_info.name)
+    if not out.is_floating_point():
+        raise EvalError(f"{image}: {who} returned dtype {out.dtype}; the contract is a float tensor "
+                        "in [0, 1] (convert it, and divide a 0..255 output by 255)")
+    if not (bool(torch.isfinite(out.amax())) and bool(torch.isfinite(out.amin()))):  # NaN propagates
+        if allow_nonfinite:
+            return False
+        raise EvalError(f"{image}: {who} output contains NaN/Inf; the model or its weights are broken")
+    mean = float(out.float().mean())
+    lo, hi = OUTPUT_MEAN_RANGE
+    if not lo <= mean <= hi:
+        raise EvalError(f"{image}: {who} output has mean {mean:.4g}, outside [{lo}, {hi}]: not the "
+                        "[0, 1] scale of the contract (a 0..255 output must be divided by 255)")
+    return True
+
+
 def run_image(model, name: str, lr: np.ndarray, scale: int, device: str = "cpu",
               half: bool = False, allow_nonfinite: bool = False) -> np.ndarray | None:
     """Upscale one uint8 RGB LR through ``upscale``; uint8 RGB SR, or None if non-finite and allowed."""
@@ -118,13 +152,12 @@ def run_image(model, name: str, lr: np.ndarray, scale: int, device: str = "cpu",
     order = model.rtsr_info.channel_order
     with torch.inference_mode():
         try:
-            out = upscale(model, to_tensor(lr, order, device, half), scale)
+            with plugin_errors(model.rtsr_info, "forward"):
+                out = upscale(model, to_tensor(lr, order, device, half), scale)
         except ModelError as exc:
             raise EvalError(f"{name}: {exc}") from None
-        if not (bool(torch.isfinite(out.amax())) and bool(torch.isfinite(out.amin()))):  # NaN propagates
-            if allow_nonfinite:
-                return None
-            raise EvalError(f"{name}: model output contains NaN/Inf; the model or its weights are broken")
+        if not check_output(out, model, name, allow_nonfinite):
+            return None
     return to_uint8_rgb(out, order)
 
 
@@ -166,9 +199,22 @@ def classic_y_metrics(model, name: str, gt: np.ndarray, mode: str, scale: int,
     return {"psnr_rgb": None, "ssim_rgb": None, "psnr_y": psnr(a, b), "ssim_y": ssim_planes(a, b)}, sr
 
 
+def check_image_sizes(pairs: list[Pair], gt_folder: Path, opts: EvalOptions) -> None:
+    """Before any image runs: every GT is big enough for the metrics (SSIM window after the shave)."""
+    border = opts.scale if (opts.classic_y or opts.y_preset.shave_scale) else 0
+    need = min_image_side(border)
+    images = (read_manifest(gt_folder) or {}).get("images", {})
+    for pair in pairs:
+        shape = images.get(pair.name, {}).get("shape")
+        if shape and min(shape[:2]) < need:
+            raise EvalError(f"{pair.gt}: {shape[1]}x{shape[0]} px is too small for the metrics at "
+                            f"x{opts.scale} (each side needs >= {need} px: an 11x11 SSIM window after "
+                            f"shaving {border} px); remove the image from the set")
+
+
 def evaluate_images(model, pairs: list[Pair], modes: dict[str, str], opts: EvalOptions, device: str,
-                    console: Console) -> list[dict]:
-    """Per-image metrics for every pair (saving SR PNGs when asked), with a progress bar."""
+                    console: Console, sr_dir: Path | None = None) -> list[dict]:
+    """Per-image metrics for every pair (saving SR PNGs into ``sr_dir`` when given), with a progress bar."""
     preset = opts.y_preset
     rows = []
     what = f"{opts.display_label} on {opts.dataset} x{opts.scale}"
@@ -186,9 +232,12 @@ def evaluate_images(model, pairs: list[Pair], modes: dict[str, str], opts: EvalO
                 metrics, sr = classic_y_metrics(model, pair.name, gt, mode, opts.scale, device)
             else:
                 sr = run_image(model, pair.name, lr, opts.scale, device)
-                metrics = image_metrics(sr, gt, opts.scale, preset, is_single_channel_mode(mode))
-            if opts.save_sr is not None:
-                save_png(Path(opts.save_sr) / f"{pair.name}.png", sr)
+                try:
+                    metrics = image_metrics(sr, gt, opts.scale, preset, is_single_channel_mode(mode))
+                except EvalError as exc:
+                    raise EvalError(f"{pair.gt}: {exc}") from None
+            if sr_dir is not None:
+                save_png(Path(sr_dir) / f"{pair.name}.png", sr)
             rows.append({"name": pair.name, **metrics})
             bar.advance(task)
             if not on_terminal():
@@ -250,14 +299,26 @@ def conventions(opts: EvalOptions, modes: dict[str, str], gt_crop: str | None) -
     }
 
 
+def check_sr_folder(path: Path) -> None:
+    """``--save-sr``: a new folder, or one holding only SR PNGs (it is replaced as a whole)."""
+    check_output_dir(path, "--save-sr")
+    if path.is_dir():
+        other = sorted(p.name for p in path.iterdir() if not (p.is_file() and p.suffix == ".png"))
+        if other:
+            raise EvalError(f"{path}: --save-sr replaces this folder as a whole, but it holds "
+                            f"{other[0]!r}, not an SR image; give a new folder or one of SR PNGs only")
+
+
 def check_options(opts: EvalOptions) -> None:
-    """Reject inconsistent options before any work."""
+    """Reject inconsistent options and unusable output paths before any work."""
     if opts.degradation not in DEGRADATIONS:
         raise EvalError(f"unknown degradation {opts.degradation!r}; use one of {', '.join(DEGRADATIONS)}")
     if opts.classic_y and opts.degradation != "classic":
         raise EvalError("--classic-y reproduces the classic tables and needs --degradation classic")
     if opts.classic_y and opts.ntire23_compat:
         raise EvalError("--classic-y and --ntire23-compat are different Y conventions; pick one")
+    if opts.save_sr is not None:
+        check_sr_folder(Path(opts.save_sr))
     if opts.runtime == "gpu":
         require_cuda()
     get_dataset(opts.dataset)  # unknown dataset fails before the model is built
@@ -273,21 +334,41 @@ def untrained_warning(opts: EvalOptions) -> str | None:
 
 
 def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
-    """Run the whole evaluation described by ``opts``; returns the result dict (writes only ``save_sr``)."""
-    from datasets.degrade import degrade_dataset
-    from models.cost import count_flops, count_params
+    """Run the whole evaluation described by ``opts``; returns the result dict (writes only ``save_sr``).
 
+    The SR PNGs are staged and replace ``save_sr`` only when everything (images, runtime, FP16
+    check) succeeded; on any error the folder is left as it was.
+    """
     console = console or Console(stderr=True)
     check_options(opts)
     warning = untrained_warning(opts)
     if warning:
         console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True, highlight=False)
     model = create_model(opts.model, scale=opts.scale, weights=opts.weights)
-    lr_folder, gt_folder = degrade_dataset(opts.dataset, opts.scale, opts.degradation, progress=False)
+    from datasets.degrade import degrade_dataset
+
+    lr_folder, gt_folder = degrade_dataset(opts.dataset, opts.scale, opts.degradation,
+                                           drop_alpha=opts.drop_alpha, progress=False)
     pairs = list_pairs(lr_folder, gt_folder)
     modes = source_modes(gt_folder)
+    check_image_sizes(pairs, gt_folder, opts)
     device = "cuda" if opts.runtime == "gpu" else "cpu"
-    rows = evaluate_images(model.to(device), pairs, modes, opts, device, console)
+    staging = staging_dir(opts.save_sr) if opts.save_sr is not None else nullcontext(None)
+    with staging as sr_dir:
+        rows = evaluate_images(model.to(device), pairs, modes, opts, device, console, sr_dir)
+        result = result_dict(model, opts, rows, modes, gt_folder, pairs, device)
+        result["provenance"] = provenance(Path(lr_folder) / "manifest.json", device)
+    return result
+
+
+def result_dict(model, opts: EvalOptions, rows: list[dict], modes: dict[str, str], gt_folder: Path,
+                pairs: list[Pair], device: str) -> dict:
+    """The result (means, per image, cost, conventions), with the runtime and FP16 check when asked."""
+    from models.cost import count_flops, count_params
+
+    info = model.rtsr_info
+    with plugin_errors(info, "FLOP count"):
+        flops = count_flops(model.cpu(), opts.scale, tuple(input_shape(opts.scale)[2:]))
     result = {
         "model": opts.model, "label": opts.display_label,
         "weights": str(opts.weights) if opts.weights is not None else None,
@@ -295,20 +376,19 @@ def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
         "psnr_rgb": mean_of(rows, "psnr_rgb"), "ssim_rgb": mean_of(rows, "ssim_rgb"),
         "psnr_y": mean_of(rows, "psnr_y"), "ssim_y": mean_of(rows, "ssim_y"),
         "per_image": rows, "runtime": None, "fp16_check": None,
-        "params": count_params(model),
-        "flops": count_flops(model.cpu(), opts.scale, tuple(input_shape(opts.scale)[2:])),
+        "params": count_params(model), "flops": flops,
         "conventions": conventions(opts, modes, (read_manifest(gt_folder) or {}).get("crop")),
     }
     if opts.runtime != "off":
         say(f"{opts.display_label} on {opts.dataset} x{opts.scale}: timing ({opts.runtime}, "
             f"{'default' if opts.warmup is None else opts.warmup} warm-up and "
             f"{'default' if opts.passes is None else opts.passes} timed passes)")
-        result["runtime"] = measure_runtime(model, opts.scale, "cuda" if device == "cuda" else "cpu",
-                                            warmup=opts.warmup, passes=opts.passes,
-                                            orientation=opts.runtime_orientation)
+        with plugin_errors(info, "runtime measurement"):
+            result["runtime"] = measure_runtime(model, opts.scale, "cuda" if device == "cuda" else "cpu",
+                                                warmup=opts.warmup, passes=opts.passes,
+                                                orientation=opts.runtime_orientation)
     if opts.runtime == "gpu" and result["psnr_rgb"] is not None:
         result["fp16_check"] = fp16_check(model, pairs, opts.scale, result["psnr_rgb"])
-    result["provenance"] = provenance(Path(lr_folder) / "manifest.json", device)
     return result
 
 
@@ -361,6 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classic-y", action="store_true",
                    help="Y-only classic protocol of the published tables (needs --degradation classic; "
                         "default: off)")
+    p.add_argument("--drop-alpha", action="store_true",
+                   help="a folder: set's images with an alpha channel: discard it (default: refused)")
     for action in p._actions:  # state each option's default, taken from EvalOptions
         field = EvalOptions.model_fields.get(action.dest)
         if field is not None and not field.is_required() and field.default not in (None, False):
@@ -370,7 +452,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def options_from_args(args: argparse.Namespace) -> EvalOptions:
     """The ``EvalOptions`` of parsed command-line arguments (``--json`` is the CLI's own)."""
-    return EvalOptions(**{k: v for k, v in vars(args).items() if k in EvalOptions.model_fields})
+    try:
+        return EvalOptions(**{k: v for k, v in vars(args).items() if k in EvalOptions.model_fields})
+    except ValidationError as exc:
+        raise EvalError(error_line(exc, "python -m eval.evaluate",
+                                   lambda key: "--" + key.replace("_", "-"))) from None
 
 
 def write_result(result: dict, path: Path) -> None:
@@ -383,7 +469,10 @@ def main(argv: list[str] | None = None) -> None:
     """CLI entry point (``core.cli``: a bad input is one line on stderr, exit 2, no JSON written)."""
     args = build_parser().parse_args(argv)
     console = Console(stderr=True)
-    result = evaluate(options_from_args(args), console)
+    opts = options_from_args(args)
+    if args.json is not None:
+        check_output_file(args.json, "--json")
+    result = evaluate(opts, console)
     Console().print(summary_table(result))
     if args.json is not None:
         write_result(result, args.json)

@@ -7,8 +7,11 @@ Reads ``<data root>/results/*.json`` (``--results``), prints one rich table per 
 The same results give the same bytes in every file, so re-running it leaves DVC's outputs unchanged.
 Each JSON row has exactly the keys in ``ROW_KEYS``. ``score`` follows ``eval.score.score`` with
 P_bic = the RGB PSNR of the ``bicubic`` result of the same dataset/scale/degradation; it is null
-when that row or the runtime is missing. Exit status (``core.cli``): 0 written, 2 unusable or
-missing results (one line on stderr, nothing written).
+when that row or the runtime is missing. Every output is made in a staging folder inside ``--out``
+and moved into place only when all of them were made (``core.io.staged_files``): a failure leaves
+the previous leaderboard files as they were. Exit status (``core.cli``): 0 written, 1 unusable or
+missing results (``eval.resultfiles.ResultError``: a summary that disagrees with its per-image
+values, incomparable results, ...), 2 bad options; one line on stderr, nothing written.
 """
 from __future__ import annotations
 
@@ -23,8 +26,9 @@ from rich.console import Console
 from rich.table import Table
 
 from core.cli import cli_main, description
-from core.io import staging_dir, write_atomic
-from core.paths import REPO_ROOT
+from core.errors import RtsrError
+from core.io import check_output_dir, staged_files, staging_dir, write_atomic
+from core.paths import REPO_ROOT, data_root
 from core.protocol import GPU_PROTOCOL, LR_720P
 from eval.resultfiles import (
     Result,
@@ -245,6 +249,32 @@ def write_tables(rows: list[dict], notes: list[str], degradation: str, out_dir: 
             (tmp / rel).write_text(json.dumps(values, indent=2) + "\n", encoding="utf-8")
 
 
+class LeaderboardOptionError(RtsrError):
+    """A leaderboard option that cannot be used (bad input, exit status 2)."""
+
+
+MIN_CROP_SIZE = 8  # px: the smallest crop side crops.png shows
+
+
+def write_outputs(args: argparse.Namespace, rows: list[dict], notes: list[str], results: list[Result],
+                  degradation: str, out_dir: Path, console: Console) -> None:
+    """The tables, the two figures and the web page into ``out_dir`` (a staging folder)."""
+    write_tables(rows, notes, degradation, out_dir)
+    sr_root = args.sr or default_sr_root()
+    if not args.no_figures:
+        from eval.plots import write_crops, write_psnr_vs_runtime
+
+        write_psnr_vs_runtime(rows, out_dir / "psnr_vs_runtime.png")
+        msg = write_crops(rows, results, sr_root, out_dir / "crops.png",
+                          crop_size=args.crop_size, dataset=args.crop_dataset)
+        if msg:
+            console.print(f"[yellow]note:[/yellow] {msg}", soft_wrap=True)
+    if not args.no_site:
+        from eval.site import write_site
+
+        write_site(rows, results, sr_root, out_dir / "site", notes)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(prog="python -m eval.leaderboard", description=description(__doc__))
@@ -271,13 +301,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 @cli_main
 def main(argv: list[str] | None = None) -> None:
-    """Entry point; a ``ResultError`` becomes one line on stderr and exit status 2 (``core.cli``)."""
+    """Entry point (``core.cli``): missing/unusable results exit 1, bad options 2, one line on stderr."""
     args = parse_args(argv)
+    if args.crop_size < MIN_CROP_SIZE:
+        raise LeaderboardOptionError(f"--crop-size={args.crop_size}: must be >= {MIN_CROP_SIZE} px")
+    if args.scale is not None and args.scale < 2:
+        raise LeaderboardOptionError(f"--scale={args.scale}: must be an integer >= 2")
     console = Console()
     if not console.is_terminal:  # logs and CI: do not squeeze the tables into 80 columns
         console = Console(width=max(console.width, 120))
     results_dir = args.results or default_results_dir()
-    out_dir = args.out or default_out_dir()
+    out_dir = check_output_dir(args.out or default_out_dir(), "--out")
     results, dropped = select(load_results(results_dir), args.scale, args.degradation, args.dataset)
     if not results:
         raise ResultError(f"none of the {len(dropped)} result files in {results_dir} match "
@@ -293,19 +327,8 @@ def main(argv: list[str] | None = None) -> None:
             console.print(caption, soft_wrap=True)
         for n in notes:
             console.print(f"[yellow]note:[/yellow] {n}", soft_wrap=True)
-    write_tables(rows, notes, degradation, out_dir)
-    if not args.no_figures:
-        from eval.plots import write_crops, write_psnr_vs_runtime
-
-        write_psnr_vs_runtime(rows, out_dir / "psnr_vs_runtime.png")
-        msg = write_crops(rows, results, args.sr or default_sr_root(), out_dir / "crops.png",
-                          crop_size=args.crop_size, dataset=args.crop_dataset)
-        if msg:
-            console.print(f"[yellow]note:[/yellow] {msg}", soft_wrap=True)
-    if not args.no_site:
-        from eval.site import write_site
-
-        write_site(rows, results, args.sr or default_sr_root(), out_dir / "site", notes)
+    with staged_files(out_dir) as staging:  # all made, then all moved into out_dir
+        write_outputs(args, rows, notes, results, degradation, staging, console)
     console.print(f"wrote {out_dir}/leaderboard.md, .csv, .json, metrics/"
                   + ("" if args.no_figures else ", psnr_vs_runtime.png, crops.png")
                   + ("" if args.no_site else ", site/index.html")

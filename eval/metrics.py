@@ -43,6 +43,7 @@ from eval.errors import EvalError
 
 PSNR_CAP_DB = 100.0
 PEAK = 255.0
+SSIM_WINDOW = 11  # side of the Gaussian SSIM window: the smallest image side SSIM accepts
 SSIM_OPTIONS = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False,
                 "data_range": 255.0}
 
@@ -82,6 +83,11 @@ def psnr_float32(a: np.ndarray, b: np.ndarray) -> float:
     return min(PSNR_CAP_DB, float(20.0 * np.log10(255.0 / np.sqrt(mse))))
 
 
+def min_image_side(border: int) -> int:
+    """Smallest GT side (px) every metric accepts with ``border`` px shaved: an SSIM window after the shave."""
+    return SSIM_WINDOW + 2 * border
+
+
 def shave(img: np.ndarray, border: int) -> np.ndarray:
     """Remove ``border`` pixels from every side of an HxW(xC) array; error if nothing would remain."""
     if border == 0:
@@ -109,7 +115,7 @@ def psnr_rgb(sr: np.ndarray, gt: np.ndarray) -> float:
 def ssim_rgb(sr: np.ndarray, gt: np.ndarray) -> float:
     """Challenge RGB SSIM of a uint8 RGB HxWx3 pair: ``SSIM_OPTIONS`` per channel, no crop, mean."""
     _check_pair(sr, gt)
-    if min(sr.shape[:2]) < 11:
+    if min(sr.shape[:2]) < SSIM_WINDOW:
         raise EvalError(f"image of {sr.shape[:2]} is too small for an 11x11 SSIM window")
     return float(structural_similarity(sr.astype(np.float64), gt.astype(np.float64),
                                        channel_axis=2, **SSIM_OPTIONS))
@@ -152,6 +158,6 @@ def ssim_y(sr: np.ndarray, gt: np.ndarray, scale: int, preset: YPreset = Y_DEFAU
 
 def ssim_planes(a: np.ndarray, b: np.ndarray) -> float:
     """SSIM of two same-shape HxW planes in [0, 255] (as float64) with ``SSIM_OPTIONS`` (already shaved)."""
-    if min(a.shape) < 11:
+    if min(a.shape) < SSIM_WINDOW:
         raise EvalError(f"Y plane of {a.shape} is too small for an 11x11 SSIM window")
     return float(structural_similarity(a.astype(np.float64), b.astype(np.float64), **SSIM_OPTIONS))

@@ -1,17 +1,20 @@
 """``EvalOptions``: the typed options of one evaluation (``eval.evaluate.evaluate`` takes them).
 
 Field names are the CLI's option names (``--save-sr`` -> ``save_sr``); defaults live here only
-(the CLI leaves an absent option out and these apply). Cross-field rules (``classic_y`` needs the
-classic degradation, ...) are checked by ``eval.evaluate.check_options`` before any work.
+(the CLI leaves an absent option out and these apply). Types are strict (``core.schema``): a
+scale below 2, ``passes`` below 1 or a negative ``warmup`` is refused when the options are made,
+before any work. Cross-field rules (``classic_y`` needs the classic degradation, ...) and the
+output paths are checked by ``eval.evaluate.check_options``, also before any work.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictStr
 
 from core.protocol import DEGRADATIONS, ORIENTATION
+from core.schema import Bool, Name, NonNegativeInt, PositiveInt, Scale
 from eval.metrics import Y_DEFAULT, Y_NTIRE23_COMPAT, YPreset
 
 RUNTIMES = ("gpu", "cpu", "off")
@@ -22,19 +25,20 @@ class EvalOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
-    model: str  # registered name, or plug-in ``package.module:factory`` / ``path/file.py:factory``
-    dataset: str  # registered dataset or ``folder:<path>``
-    scale: int
+    model: Name  # registered name, or plug-in ``package.module:factory`` / ``path/file.py:factory``
+    dataset: Name  # registered dataset or ``folder:<path>``
+    scale: Scale
     weights: Path | None = None  # checkpoint (project or the released Bicubic++ one)
-    label: str | None = None  # display name in results and tables; None: the model name
-    degradation: str = DEGRADATIONS[0]
+    label: Name | None = None  # display name in results and tables; None: the model name
+    degradation: StrictStr = DEGRADATIONS[0]
     runtime: Literal["gpu", "cpu", "off"] = "off"  # gpu: the challenge protocol; cpu: labelled FP32
-    passes: int | None = None  # timed passes; None: the protocol's (244 gpu / 5 cpu)
-    warmup: int | None = None  # warm-up passes; None: the protocol's (50 gpu / 1 cpu)
+    passes: PositiveInt | None = None  # timed passes; None: the protocol's (244 gpu / 5 cpu)
+    warmup: NonNegativeInt | None = None  # warm-up passes; None: the protocol's (50 gpu / 1 cpu)
     runtime_orientation: Literal["portrait", "landscape"] = ORIENTATION  # portrait: runtime_demo.py's tensor
-    save_sr: Path | None = None  # write each SR output as <save_sr>/<stem>.png
-    ntire23_compat: bool = False  # Y metrics as the challenge's calc_metrics.py (Y_NTIRE23_COMPAT)
-    classic_y: bool = False  # Y-only classic protocol of the published tables
+    save_sr: Path | None = None  # write each SR output as <save_sr>/<stem>.png (staged, then renamed)
+    ntire23_compat: Bool = False  # Y metrics as the challenge's calc_metrics.py (Y_NTIRE23_COMPAT)
+    classic_y: Bool = False  # Y-only classic protocol of the published tables
+    drop_alpha: Bool = False  # a folder: set's RGBA/LA images: discard the alpha (else refused)
 
     @property
     def display_label(self) -> str:

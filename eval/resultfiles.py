@@ -8,6 +8,11 @@ and one input tensor (the official portrait one or the landscape option); anythi
 with a one-line ``ResultError`` naming the files, never silently mixed.
 A result without ``ssim_rgb`` was written before the challenge-fidelity rules (centre crop, one gray
 rule, RGB SSIM) and is refused with the command that re-makes it: its numbers are not comparable.
+No number is taken on trust: every set mean (``psnr_rgb``, ``ssim_rgb``, ``psnr_y``, ``ssim_y``) is
+recomputed from the result's ``per_image`` values (one finite number per image, unique image
+names) and a result whose summary differs by more than ``SUMMARY_TOLERANCE`` is refused.
+A ``ResultError`` is a ``core.errors.FailureError``: missing or unusable results make the
+leaderboard and the gate exit with status 1 (one line on stderr, nothing written).
 """
 from __future__ import annotations
 
@@ -16,17 +21,20 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import RtsrError
+from core.errors import FailureError
 from core.paths import data_root
 from core.protocol import BICUBIC, GPU_PROTOCOL
 
 REQUIRED_KEYS = ("model", "dataset", "scale", "degradation", "psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y")
 METRIC_KEYS = ("psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y")
 REQUIRED_RUNTIME_KEYS = ("protocol", "device_type", "mean_ms", "device")
+# Largest |summary - mean(per_image)| accepted, in the metric's own units (dB for PSNR, SSIM units):
+# eval.evaluate writes float64 means of the float64 per-image values, equal to ~1e-13.
+SUMMARY_TOLERANCE = 1e-6
 
 
-class ResultError(RtsrError):
-    """A result file or set of files that cannot be used; the message names the files and the fix."""
+class ResultError(FailureError):
+    """Result files that are missing or cannot be used (exit status 1); the message names the files and the fix."""
 
 
 @dataclass(frozen=True)
@@ -122,14 +130,57 @@ def _validate(path: Path, data: dict) -> None:
     for k in METRIC_KEYS:
         if not _is_number(data[k]):
             raise ResultError(f"{path}: {k} is {data[k]!r}, expected a number")
-    if not isinstance(data["scale"], int) or data["scale"] < 2:
+    if isinstance(data["scale"], bool) or not isinstance(data["scale"], int) or data["scale"] < 2:
         raise ResultError(f"{path}: scale is {data['scale']!r}, expected an integer >= 2")
+    for k in ("model", "dataset", "degradation"):
+        if not isinstance(data[k], str) or not data[k]:
+            raise ResultError(f"{path}: {k} is {data[k]!r}, expected a name")
+    if data.get("label") is not None and (not isinstance(data["label"], str) or not data["label"]):
+        raise ResultError(f"{path}: label is {data['label']!r}, expected a name")
+    _check_per_image(path, data)
     rt = data.get("runtime")
     if rt is not None:
         if not isinstance(rt, dict) or any(k not in rt for k in REQUIRED_RUNTIME_KEYS):
             raise ResultError(f"{path}: runtime block lacks {', '.join(REQUIRED_RUNTIME_KEYS)}")
         if not _is_number(rt["mean_ms"]) or rt["mean_ms"] <= 0:
             raise ResultError(f"{path}: runtime mean_ms is {rt['mean_ms']!r}, expected > 0")
+        if not isinstance(rt["device"], dict) or not isinstance(rt["protocol"], str):
+            raise ResultError(f"{path}: runtime device/protocol are {rt['device']!r}/{rt['protocol']!r}, "
+                              "expected a device mapping and a protocol name; re-run eval.evaluate")
+    flops = data.get("flops")
+    if flops is not None and (not isinstance(flops, dict) or not (
+            flops.get("flops") is None or (_is_number(flops["flops"]) and flops["flops"] >= 0))):
+        raise ResultError(f"{path}: flops is {flops!r}, expected {{flops: a count >= 0, input: [1, 3, H, W]}}")
+    params = data.get("params")
+    if params is not None and (isinstance(params, bool) or not isinstance(params, int) or params < 0):
+        raise ResultError(f"{path}: params is {params!r}, expected a count >= 0")
+
+
+def _check_per_image(path: Path, data: dict) -> None:
+    """The per-image values exist, are finite numbers, and their means are the summary's (``SUMMARY_TOLERANCE``)."""
+    rows = data.get("per_image")
+    if not isinstance(rows, list) or not rows:
+        raise ResultError(f"{path}: no per_image values, so its set means cannot be checked; re-run "
+                          "`python -m eval.evaluate ... --json` for it")
+    names = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or not isinstance(row.get("name"), str) or not row["name"]:
+            raise ResultError(f"{path}: per_image[{i}] is not an image entry with a name; re-run eval.evaluate")
+        names.append(row["name"])
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise ResultError(f"{path}: per_image lists image {twice!r} twice; re-run eval.evaluate")
+    for key in METRIC_KEYS:
+        values = [row.get(key) for row in rows]
+        bad = next((i for i, v in enumerate(values) if not _is_number(v)), None)
+        if bad is not None:
+            raise ResultError(f"{path}: per_image {names[bad]!r} {key} is {values[bad]!r}, expected a "
+                              "finite number; re-run eval.evaluate")
+        mean = math.fsum(values) / len(values)
+        if abs(mean - data[key]) > SUMMARY_TOLERANCE:
+            raise ResultError(f"{path}: {key} says {data[key]!r} but the mean of its {len(values)} "
+                              f"per-image values is {mean:.6f} (tolerance {SUMMARY_TOLERANCE:g}); the "
+                              "summary is not taken on trust: re-run eval.evaluate for this result")
 
 
 def _is_number(x) -> bool:

@@ -486,7 +486,6 @@ def write_site(rows: list[dict], results: list[Result], sr_root: Path, out_dir: 
     """Build the site in a temporary sibling of ``out_dir``, then swap it in (``core.io.staging_dir``)."""
     out_dir = Path(out_dir)
     with staging_dir(out_dir) as tmp:
-        tmp.chmod(0o755)  # mkdtemp makes it private; a published folder must be readable
         view = sections(rows, results, Path(sr_root), tmp)
         (tmp / "index.html").write_text(render(view, list(notes)), encoding="utf-8")
         for name in STATIC_FILES:

@@ -21,8 +21,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from core.cli import cli_main, description
-from core.io import write_atomic
-from core.protocol import CPU_PASSES, CPU_WARMUP, GPU_PASSES, GPU_WARMUP
+from core.io import atomic_path, check_output_dir, write_atomic
+from core.protocol import CPU_PASSES, CPU_WARMUP, GPU_PASSES, GPU_WARMUP, SCALES
 from eval.errors import EvalError
 from eval.provenance import device_info
 from eval.runtime import input_shape, measure_runtime, require_cuda
@@ -102,10 +102,9 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    tmp = path.with_name(f".tmp-{path.name}")
-    fig.savefig(tmp, format="png")
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png")
     plt.close(fig)
-    tmp.replace(path)
 
 
 def title_for(device: str, scale: int, lr_hw: tuple[int, int] | None) -> str:
@@ -150,6 +149,11 @@ def main(argv: list[str] | None = None) -> None:
     channels = parse_channels(args.channels)
     if args.repeats < 1:
         raise EvalError(f"--repeats {args.repeats}: need at least 1")
+    if args.scale not in SCALES:
+        raise EvalError(f"--scale {args.scale}: Bicubic++ supports {', '.join(map(str, SCALES))}")
+    if args.passes is not None and args.passes < 1 or args.warmup is not None and args.warmup < 0:
+        raise EvalError(f"--passes {args.passes} / --warmup {args.warmup}: need passes >= 1, warmup >= 0")
+    check_output_dir(args.out, "--out")
     if args.device == "cuda":
         require_cuda()
     rows = sweep(channels, args.scale, args.device, args.warmup, args.passes, args.repeats)

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.registry import ModelError
+from models.registry import ModelError, describe
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int, min_size: int = 1) -> tuple[torch.Tensor, int, int]:
@@ -28,7 +28,8 @@ def upscale(model: nn.Module, lr: torch.Tensor, scale: int, multiple: int | None
 
     ``multiple`` defaults to the model's registry entry (``model.rtsr_info.multiple``); the
     entry's ``min_size`` (smallest H, W the network accepts) is honoured the same way.
-    Raises ``ModelError`` when the output is not 3 channels of at least ``scale`` x the padded input.
+    Raises ``ModelError`` when the output is not one tensor of 3 channels and ``scale`` x the padded
+    input's size.
     """
     info = getattr(model, "rtsr_info", None)
     if multiple is None:
@@ -37,11 +38,14 @@ def upscale(model: nn.Module, lr: torch.Tensor, scale: int, multiple: int | None
     h, w = lr.shape[-2:]
     padded, _, _ = pad_to_multiple(lr, multiple, min_size)
     out = model(padded)
+    who = describe(getattr(info, "name", type(model).__name__))
+    if not isinstance(out, torch.Tensor):
+        raise ModelError(f"{who} returned a {type(out).__name__}, not a tensor; its forward "
+                         "must return one NCHW tensor (no tuple or list)")
     expected = (lr.shape[0], 3, scale * padded.shape[-2], scale * padded.shape[-1])
     if tuple(out.shape) != expected:
-        name = getattr(getattr(model, "rtsr_info", None), "name", type(model).__name__)
         raise ModelError(
-            f"model {name!r} returned shape {tuple(out.shape)} for input {tuple(padded.shape)}; "
+            f"{who} returned shape {tuple(out.shape)} for input {tuple(padded.shape)}; "
             f"expected {expected} (3 channels, {scale}x the size)"
         )
     return out[..., : scale * h, : scale * w]

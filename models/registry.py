@@ -7,9 +7,14 @@ built-in ones are registered in ``models/zoo.py``); ``"package.module:factory"``
 ``"path/to/file.py:factory"`` names a plug-in, whose metadata are attributes of its factory
 (``scales``, ``multiple``, ``min_size``, ``channel_order``, ``load_weights``).
 
-Checkpoints: ``load_checkpoint`` (``torch.load(weights_only=True)``), then the entry's
-``load_weights(checkpoint, scale=, path=, **kwargs)`` when it has one, else a strict load into
-the factory's model with the architecture kwargs recorded in the checkpoint's ``arch`` entry.
+Checkpoints: ``load_checkpoint`` (``torch.load(weights_only=True)``; an empty, truncated or
+non-dict file is a one-line ``ModelError`` naming it, for every caller: ``--weights``, ``--init``,
+resume), then the entry's ``load_weights(checkpoint, scale=, path=, **kwargs)`` when it has one,
+else a strict load into the factory's model with the architecture kwargs recorded in the
+checkpoint's ``arch`` entry (``checkpoint_arch``: a mapping, or refused). ``load_state_dict_strict``
+refuses a state dict that is not a mapping of names to tensors before comparing keys.
+Plug-in code (import, factory, forward) runs under ``plugin_errors``: whatever it raises, even
+``SystemExit``, becomes one line naming the plug-in.
 """
 from __future__ import annotations
 
@@ -17,15 +22,17 @@ import difflib
 import fnmatch
 import importlib
 import importlib.util
+import pickle
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from core.errors import RtsrError
+from core.errors import RtsrError, one_line
 from core.protocol import SCALES
 
 
@@ -50,6 +57,7 @@ class ModelInfo:
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
+MAX_DETAIL_CHARS = 160  # of a wrapped exception's message in our one-line errors
 
 
 def register(
@@ -132,36 +140,80 @@ def _build(info: ModelInfo, scale: int, kwargs: dict) -> nn.Module:
         model = info.factory(scale=scale, **kwargs)
     except ModelError:
         raise
-    except Exception as exc:  # a plug-in's own bug: say whose it is
-        raise ModelError(f"model factory {info.name!r} raised {type(exc).__name__}: {exc}") from exc
+    except (Exception, SystemExit) as exc:  # noqa: BLE001  (a plug-in's own bug or exit: say whose)
+        raise ModelError(f"{describe(info.name)}: factory {_raised(exc)}") from None
     if not isinstance(model, nn.Module):
         raise ModelError(
-            f"model factory {info.name!r} returned {type(model).__name__}, not a torch.nn.Module"
+            f"{describe(info.name)}: factory returned {type(model).__name__}, not a torch.nn.Module"
         )
     return model
 
 
 def load_checkpoint(path: str | Path) -> dict:
-    """Load a checkpoint dict with ``torch.load(weights_only=True)`` (no pickled code runs)."""
+    """Load a checkpoint dict with ``torch.load(weights_only=True)`` (no pickled code runs).
+
+    Every failure is a one-line ``ModelError`` naming the file: missing, a folder, empty (0 bytes),
+    truncated or corrupt, holding pickled code, or not a dict.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise ModelError(f"{path}: is a folder, not a checkpoint file; give the .pt/.pth file")
     if not path.is_file():
-        raise ModelError(f"{path}: checkpoint not found; check the --weights path")
+        raise ModelError(f"{path}: checkpoint not found; check the path (--weights / --init)")
+    if path.stat().st_size == 0:
+        raise ModelError(f"{path}: empty file (0 bytes), not a checkpoint; its write was interrupted "
+                         "or the path is wrong: delete it and re-create it (re-run its stage)")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "weights only" in str(exc).lower():
+            raise ModelError(
+                f"{path}: refused to load ({type(exc).__name__}: {one_line(exc)}); "
+                "only plain tensors/dicts are accepted (weights_only=True)"
+            ) from None
+        raise ModelError(f"{path}: corrupt or truncated checkpoint ({_raised(exc, 'torch.load')}); "
+                         "re-create it or download it again") from None
     except Exception as exc:  # noqa: BLE001  (any failure becomes a one-line ModelError)
-        raise ModelError(
-            f"{path}: refused to load ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
-            "only plain tensors/dicts are accepted (weights_only=True)"
-        ) from None
+        raise ModelError(f"{path}: corrupt or truncated checkpoint ({_raised(exc, 'torch.load')}); "
+                         "re-create it or download it again") from None
     if not isinstance(obj, dict):
-        raise ModelError(f"{path}: expected a state dict, found {type(obj).__name__}")
+        raise ModelError(f"{path}: expected a state dict, found {type(obj).__name__}; "
+                         "give a file written by torch.save(model.state_dict()) or by our trainer")
     return obj
+
+
+def _raised(exc: BaseException, who: str = "") -> str:
+    """``raised RuntimeError: msg`` / ``called sys.exit(0)``: one line saying what code did."""
+    prefix = f"{who} " if who else ""
+    if isinstance(exc, SystemExit):
+        return f"{prefix}called sys.exit({exc.code!r})"
+    msg = one_line(exc)
+    if len(msg) > MAX_DETAIL_CHARS:  # torch's messages run on: keep the first sentence
+        msg = msg.split(". ")[0][:MAX_DETAIL_CHARS]
+    return f"{prefix}raised {type(exc).__name__}" + ("" if msg == type(exc).__name__ else f": {msg}")
+
+
+def checkpoint_arch(checkpoint: dict, path) -> dict | None:
+    """A project checkpoint's ``arch`` entry ({name, scale, kwargs}), None when absent; refused if malformed."""
+    arch = checkpoint.get("arch")
+    if arch is None:
+        return None
+    if not isinstance(arch, dict):
+        raise ModelError(f"{path}: 'arch' is a {type(arch).__name__}, expected a mapping "
+                         "{name, scale, kwargs}; the file is not one of our checkpoints")
+    kwargs = arch.get("kwargs")
+    if kwargs is not None and not isinstance(kwargs, dict):
+        raise ModelError(f"{path}: arch.kwargs is a {type(kwargs).__name__}, expected a mapping")
+    scale = arch.get("scale")
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int)):
+        raise ModelError(f"{path}: arch.scale is {scale!r}, expected an integer")
+    return arch
 
 
 def merge_arch_kwargs(checkpoint: dict, name: str, scale: int, kwargs: dict, path) -> dict:
     """Take architecture kwargs from a project checkpoint's ``arch`` entry; reject conflicts."""
-    arch = checkpoint.get("arch")
-    if not isinstance(arch, dict):
+    arch = checkpoint_arch(checkpoint, path)
+    if arch is None:
         return kwargs
     if arch.get("name") not in (None, name):
         raise ModelError(f"{path}: checkpoint is for model {arch.get('name')!r}, not {name!r}")
@@ -177,6 +229,7 @@ def merge_arch_kwargs(checkpoint: dict, name: str, scale: int, kwargs: dict, pat
 
 def load_state_dict_strict(model: nn.Module, state: dict, path) -> None:
     """``load_state_dict(strict=True)`` with a one-line error naming missing/unexpected/misshaped keys."""
+    check_state_dict(state, path)
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -192,6 +245,47 @@ def load_state_dict_strict(model: nn.Module, state: dict, path) -> None:
             parts.append(f"shape of {k} is {tuple(state[k].shape)}, model wants {tuple(own[k].shape)}")
         raise ModelError(f"{path}: weights do not fit the model: {'; '.join(parts)}")
     model.load_state_dict(state, strict=True)
+
+
+def check_state_dict(state, path) -> None:
+    """ModelError unless ``state`` is a non-empty mapping of string names to tensors."""
+    if not isinstance(state, dict):
+        raise ModelError(f"{path}: the state dict is a {type(state).__name__}, expected a mapping of "
+                         "parameter names to tensors; the file is not a weights file")
+    if not state:
+        raise ModelError(f"{path}: the state dict is empty; the file holds no weights")
+    for key, value in state.items():
+        if not isinstance(key, str) or not isinstance(value, torch.Tensor):
+            raise ModelError(f"{path}: state dict entry {key!r} is a {type(value).__name__}, "
+                             "expected a tensor; the file is not a weights file")
+
+
+def is_plugin(name: str) -> bool:
+    """True for a ``module:factory`` plug-in name (not a registered model)."""
+    return ":" in name
+
+
+def describe(name: str) -> str:
+    """``plug-in 'file.py:f'`` or ``model 'espcn'``: how messages name a model."""
+    return f"plug-in {name!r}" if is_plugin(name) else f"model {name!r}"
+
+
+@contextmanager
+def plugin_errors(info: ModelInfo, stage: str) -> Iterator[None]:
+    """Run plug-in code: anything it raises (even ``SystemExit``) -> one-line ModelError naming it.
+
+    ``stage`` says what ran ("forward on baby", "runtime measurement"). Registered models pass
+    through untouched: an exception in their code is a bug of ours and keeps its traceback.
+    ``KeyboardInterrupt`` always passes.
+    """
+    try:
+        yield
+    except RtsrError:
+        raise
+    except (Exception, SystemExit) as exc:
+        if not is_plugin(info.name):
+            raise
+        raise ModelError(f"{describe(info.name)}: {stage} {_raised(exc)}") from None
 
 
 def _plugin_info(spec: str) -> ModelInfo:
@@ -227,6 +321,5 @@ def _import_plugin_module(module_name: str, spec: str):
             mod_spec.loader.exec_module(module)  # type: ignore[union-attr]
             return module
         return importlib.import_module(module_name)
-    except Exception as exc:  # noqa: BLE001  (any failure becomes a one-line ModelError)
-        raise ModelError(f"plug-in {spec!r}: cannot import {module_name} "
-                         f"({type(exc).__name__}: {exc})") from None
+    except (Exception, SystemExit) as exc:  # noqa: BLE001  (any failure becomes a one-line ModelError)
+        raise ModelError(f"plug-in {spec!r}: cannot import {module_name} ({_raised(exc)})") from None

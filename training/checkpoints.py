@@ -13,7 +13,13 @@ from torch import nn
 
 from core.io import atomic_path
 from core.progress import say
-from models.registry import create_model, load_checkpoint, model_info
+from models.registry import (
+    check_state_dict,
+    checkpoint_arch,
+    create_model,
+    load_checkpoint,
+    model_info,
+)
 from training.config import TrainConfig, TrainError
 from training.debias import without_biases
 
@@ -24,7 +30,7 @@ def build_model(cfg: TrainConfig) -> tuple[nn.Module, dict]:
     kwargs = {**model_info(cfg.model).train_kwargs, **cfg.model_kwargs}  # e.g. RT4KSR's multi-branch form
     if cfg.init:
         ckpt = load_checkpoint(cfg.init)
-        arch = ckpt.get("arch") or {}
+        arch = checkpoint_arch(ckpt, cfg.init) or {}
         kwargs = {**(arch.get("kwargs") or {}), **kwargs}
         if cfg.drop_bias:
             base = create_model(cfg.model, cfg.scale, weights=cfg.init, **cfg.model_kwargs)
@@ -47,12 +53,35 @@ def cpu_state(model: nn.Module) -> dict:
     return {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
 
 
+RESUME_KEYS = {"arch": dict, "state_dict": dict, "optimizer": dict, "scaler": dict, "epoch": int,
+               "history": list, "best": dict, "rng": dict}
+
+
+def check_resume_state(ckpt: dict, path: Path) -> None:
+    """TrainError naming ``path`` unless it holds everything ``restore`` needs, with the right types."""
+    for key, kind in RESUME_KEYS.items():
+        if not isinstance(ckpt.get(key), kind) or isinstance(ckpt.get(key), bool):
+            found = "missing" if key not in ckpt else f"of type {type(ckpt[key]).__name__}"
+            raise TrainError(f"{path}: not a resume state ({key} is {found}, expected {kind.__name__}); "
+                             "delete it to start this stage over")
+    check_state_dict(ckpt["state_dict"], path)
+    if not all(isinstance(ckpt["rng"].get(k), torch.Tensor) for k in ("patches", "torch")):
+        raise TrainError(f"{path}: not a resume state (rng lacks the patches/torch generator states); "
+                         "delete it to start this stage over")
+
+
 def resume_state(cfg: TrainConfig, arch: dict, out: Path) -> dict | None:
-    """The state in ``out/last.pt`` to resume from, None to start fresh; TrainError for another architecture."""
+    """The state in ``out/last.pt`` to resume from, None to start fresh; TrainError for another architecture.
+
+    An empty, truncated or malformed ``last.pt`` is a one-line error naming it (never a traceback).
+    """
     path = out / "last.pt"
+    if path.is_dir():
+        raise TrainError(f"{path}: is a folder, not a checkpoint; remove it")
     if not path.is_file():
         return None
     ckpt = load_checkpoint(path)
+    check_resume_state(ckpt, path)
     if ckpt.get("arch") != arch:
         raise TrainError(f"{path}: holds a run of {ckpt.get('arch')}, not {arch}; "
                          "delete that folder or choose another --out")
@@ -79,12 +108,18 @@ def last_state(cfg: TrainConfig, arch: dict, model: nn.Module, opt, scaler, gen:
             "seed": cfg.seed, "config": cfg.identity()}
 
 
-def restore(state: dict, model: nn.Module, opt, scaler, gen: torch.Generator, amp: bool):
+def restore(state: dict, model: nn.Module, opt, scaler, gen: torch.Generator, amp: bool,
+            path: Path | str = "last.pt"):
     """Load a last.pt state into the run's objects and RNGs; returns (start epoch, history, best)."""
-    model.load_state_dict(state["state_dict"])
-    opt.load_state_dict(state["optimizer"])
-    if amp and state["scaler"]:  # a disabled scaler (CPU, or AMP off) has no state
-        scaler.load_state_dict(state["scaler"])
-    gen.set_state(state["rng"]["patches"])
-    torch.set_rng_state(state["rng"]["torch"])
+    try:
+        model.load_state_dict(state["state_dict"])
+        opt.load_state_dict(state["optimizer"])
+        if amp and state["scaler"]:  # a disabled scaler (CPU, or AMP off) has no state
+            scaler.load_state_dict(state["scaler"])
+        gen.set_state(state["rng"]["patches"])
+        torch.set_rng_state(state["rng"]["torch"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise TrainError(f"{path}: cannot resume from it ({type(exc).__name__}: "
+                         f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'no detail'}); "
+                         "delete it to start this stage over") from None
     return state["epoch"], list(state["history"]), dict(state["best"])

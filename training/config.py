@@ -6,19 +6,46 @@ from ``params.yaml`` (generated from ``conf/``; ``train.base`` then the stage's 
 wins) and the command line, never from defaults in code. The run-control fields (``out``,
 ``init``, ``drop_bias``, ``device``, ``threads``, ``progress``) are given per run.
 ``TrainConfig.identity()`` is what a resumed run must share.
+
+One typed schema (pydantic, strict: ``core.schema``) checks everything before any work: the
+fields of ``TrainConfig`` (``epochs: true`` or ``2.7`` is not an integer, a string is not a list
+of datasets, ``lr`` must be finite and > 0; YAML's ``5e-3`` is the float it means), each params
+section against those fields (``TrainSection``: the same types, every key optional), and the
+params file as a whole (``PipelineParams``: also the keys the other stages read, ``scale``,
+``evaluate.passes``, ...), so a bad value anywhere in params.yaml stops the first training stage
+in a second instead of the stage that reads it after an hour. Messages name the file, the dotted
+key, the value and what is allowed.
 """
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
+import torch
 import torch.nn.functional as F
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr, ValidationError, create_model
 
 from core.errors import RtsrError
 from core.hashing import file_sha256
 from core.params import composed_params
+from core.protocol import DEGRADATIONS
+from core.schema import (
+    Bool,
+    JpegQuality,
+    Name,
+    Names,
+    NonNegativeInt,
+    PositiveInt,
+    Scale,
+    YamlPositiveFloat,
+    YamlUnitInterval,
+    error_line,
+)
+from datasets.registry import get_dataset
 from models.registry import model_info
+from training.schedule import SCHEDULES
 
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
 # Settings that do not change the result: a run may resume with different values of these.
@@ -33,38 +60,62 @@ class ConfigError(TrainError):
     """A params file, section or key that cannot be used; the message says which."""
 
 
+def _known_datasets(names: list[str]) -> list[str]:
+    """Every name is a registered dataset or ``folder:<path>`` (checked now, not after the model is built)."""
+    for name in names:
+        try:
+            get_dataset(name)
+        except RtsrError as exc:
+            raise ValueError(str(exc)) from None
+    return names
+
+
+def _device_name(name: str) -> str:
+    """``auto`` or a torch device string (``cpu``, ``cuda``, ``cuda:1``, ``mps``)."""
+    if name != "auto":
+        try:
+            torch.device(name)
+        except (RuntimeError, ValueError):
+            raise ValueError("not a device: use auto, cpu, cuda or cuda:N") from None
+    return name
+
+
+Datasets = Annotated[Names, AfterValidator(_known_datasets)]
+Device = Annotated[Name, AfterValidator(_device_name)]
+
+
 class TrainConfig(BaseModel):
     """One training run (one stage). Patch sizes in LR pixels; lr in Adam units; images RGB uint8."""
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
-    model: str  # registered name or module:factory plug-in
-    out: str  # run folder: last.pt, best.pt, metrics.csv, val.csv, summary.json
-    scale: int
-    degradation: str
-    quality: int  # JPEG quality of the ntire23 LR inputs
-    model_kwargs: dict  # factory kwargs (e.g. {channels: 34, bias: true} for stage 1)
-    train_sets: list[str]
-    val_sets: list[str]
-    epochs: int
-    pairs_per_epoch: int  # random LR/HR patch pairs per epoch (ceil(pairs / batch) steps)
-    batch: int
-    lr_patch: int  # LR patch side in px (HR patch = scale x this)
-    lr: float  # Adam learning rate at epoch 0 (the schedule decides the rest)
-    beta1: float
-    beta2: float
-    schedule: str  # training.schedule name: paper, public, constant
-    loss: str  # mse or l1
-    val_every: int  # validate every N epochs and at the last one
-    val_crop: int  # centre-crop validation LR images to at most this many px per side (0: whole)
-    augment: bool  # the 8 dihedral augmentations
-    seed: int
-    amp: bool  # FP16 autocast + loss scaling on CUDA (the CPU always trains in FP32)
-    init: str | None = None  # start from this checkpoint's weights (stages 2 and 3)
-    drop_bias: bool = False  # remove every bias of the init model first (stage 3)
-    device: str = "auto"  # auto (cuda if available), cpu, cuda, cuda:1
-    threads: int = 0  # torch CPU threads (0: torch's default)
-    progress: bool = True  # rich bar of the steps on a terminal (the per-epoch lines are always printed)
+    model: Name  # registered name or module:factory plug-in
+    out: Name  # run folder: last.pt, best.pt, metrics.csv, val.csv, summary.json
+    scale: Scale
+    degradation: Literal[DEGRADATIONS]
+    quality: JpegQuality  # JPEG quality of the ntire23 LR inputs
+    model_kwargs: dict[str, Any]  # factory kwargs (e.g. {channels: 34, bias: true} for stage 1)
+    train_sets: Datasets
+    val_sets: Datasets
+    epochs: PositiveInt
+    pairs_per_epoch: PositiveInt  # random LR/HR patch pairs per epoch (ceil(pairs / batch) steps)
+    batch: PositiveInt
+    lr_patch: PositiveInt  # LR patch side in px (HR patch = scale x this)
+    lr: YamlPositiveFloat  # Adam learning rate at epoch 0 (the schedule decides the rest)
+    beta1: YamlUnitInterval
+    beta2: YamlUnitInterval
+    schedule: Literal[SCHEDULES]  # training.schedule name: paper, public, constant
+    loss: Literal[tuple(LOSSES)]  # mse or l1
+    val_every: PositiveInt  # validate every N epochs and at the last one
+    val_crop: NonNegativeInt  # centre-crop validation LR images to at most this many px per side (0: whole)
+    augment: Bool  # the 8 dihedral augmentations
+    seed: NonNegativeInt
+    amp: Bool  # FP16 autocast + loss scaling on CUDA (the CPU always trains in FP32)
+    init: Name | None = None  # start from this checkpoint's weights (stages 2 and 3)
+    drop_bias: Bool = False  # remove every bias of the init model first (stage 3)
+    device: Device = "auto"  # auto (cuda if available), cpu, cuda, cuda:1
+    threads: NonNegativeInt = 0  # torch CPU threads (0: torch's default)
+    progress: Bool = True  # rich bar of the steps on a terminal (the per-epoch lines are always printed)
 
     def identity(self) -> dict:
         """The settings that determine the result (what a resumed run must share)."""
@@ -74,18 +125,109 @@ class TrainConfig(BaseModel):
         return ident
 
 
+def _partial(model: type[BaseModel], name: str) -> type[BaseModel]:
+    """``model`` with every field optional (same types and constraints): what one params section holds."""
+    fields = {}
+    for key, f in model.model_fields.items():
+        annotation = Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation
+        fields[key] = (annotation | None, None)
+    return create_model(name, __config__=ConfigDict(extra="forbid", protected_namespaces=()), **fields)
+
+
+TrainSection = _partial(TrainConfig, "TrainSection")
+
+
+class ExternalCheckpoint(BaseModel):
+    """One ``evaluate.external`` entry: a checkpoint you point at, evaluated on every test set."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model: Name
+    weights: Name
+    label: Name
+
+
+class EvaluateParams(BaseModel):
+    """The ``evaluate`` section the evaluation stages read (``eval.options.EvalOptions`` types)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    external: list[ExternalCheckpoint] | None = None
+    runtime: Literal["gpu", "cpu", "off"] | None = None
+    warmup: NonNegativeInt | None = None
+    passes: PositiveInt | None = None
+
+
+class PruneParams(BaseModel):
+    """The ``prune`` section: channels per group after stage-2 pruning."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: PositiveInt
+
+
+class PipelineParams(BaseModel):
+    """A params file as the stages read it: each known key typed (all optional; other keys allowed)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    scale: Scale | None = None
+    degradation: Literal[DEGRADATIONS] | None = None
+    quality: JpegQuality | None = None
+    prune: PruneParams | None = None
+    train: dict[str, TrainSection] | None = None  # type: ignore[valid-type]
+    evaluate: EvaluateParams | None = None
+    mirror: StrictStr | None = None
+    datasets: Datasets | None = None
+    test_sets: Datasets | None = None
+    baselines: list[Name] | None = None
+    trained: list[Name] | None = None
+    profile: StrictStr | None = None
+
+
 def read_params(path: str | Path) -> dict:
-    """The parsed YAML mapping of a params file (``params.yaml``); ConfigError naming the file."""
+    """The parsed, validated YAML mapping of a params file (``params.yaml``); ConfigError naming the file."""
     try:
         with open(path, encoding="utf-8") as fh:
             node = yaml.safe_load(fh) or {}
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder; --config needs a params file (params.yaml)") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file; --config needs a YAML params file") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: not valid YAML{where} ({what})") from None
     if not isinstance(node, dict):
         raise ConfigError(f"{path}: top level is not a mapping")
+    check_params(node, path)
     return node
+
+
+def check_params(params: dict, source) -> None:
+    """Validate a params mapping as a whole (``PipelineParams``); ConfigError naming the dotted key."""
+    train = params.get("train")
+    if isinstance(train, dict):
+        for name, section in train.items():
+            if isinstance(section, dict):
+                _check_keys(section, f"train.{name}", source)
+    try:
+        PipelineParams.model_validate(params)
+    except ValidationError as exc:
+        raise ConfigError(error_line(exc, str(source))) from None
+
+
+def _check_keys(node: dict, section: str, source) -> None:
+    """ConfigError for keys of a train section that are not TrainConfig fields (with a suggestion)."""
+    unknown = sorted(str(k) for k in set(node) - set(TrainConfig.model_fields))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(TrainConfig.model_fields), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"{source}: section {section!r} has unknown keys {unknown}{hint} "
+                          f"known: {sorted(TrainConfig.model_fields)}")
 
 
 def read_section(params: dict, section: str, path: str | Path) -> dict:
@@ -97,10 +239,11 @@ def read_section(params: dict, section: str, path: str | Path) -> dict:
         node = node[key]
     if not isinstance(node, dict):
         raise ConfigError(f"{path}: section {section!r} is not a mapping")
-    unknown = sorted(set(node) - set(TrainConfig.model_fields))
-    if unknown:
-        raise ConfigError(f"{path}: section {section!r} has unknown keys {unknown}; "
-                          f"known: {sorted(TrainConfig.model_fields)}")
+    _check_keys(node, section, path)
+    try:
+        TrainSection.model_validate(node)
+    except ValidationError as exc:
+        raise ConfigError(error_line(exc, str(path), lambda key: f"{section}.{key}")) from None
     return dict(node)
 
 
@@ -120,6 +263,7 @@ def conf_sections(overrides: list[str], sections: list[str]) -> dict:
     train outside the pipeline (the GPU suite) without a second set of values in code.
     """
     params, source = composed_params(overrides), f"conf/ with {overrides}"
+    check_params(params, source)
     values: dict = {}
     for section in sections:
         values.update(read_section(params, section, source))
@@ -135,9 +279,7 @@ def make_train_config(values: dict, source: str) -> TrainConfig:
     try:
         return TrainConfig(**values)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"{source}: {key}={err.get('input')!r}: {err['msg']}") from None
+        raise ConfigError(error_line(exc, source)) from None
 
 
 def load_train_config(path: str | Path, sections: list[str], overrides: dict | None = None) -> TrainConfig:
@@ -147,15 +289,11 @@ def load_train_config(path: str | Path, sections: list[str], overrides: dict | N
 
 
 def check_config(cfg: TrainConfig) -> None:
-    """One-line TrainError for settings that cannot work."""
-    if cfg.loss not in LOSSES:
-        raise TrainError(f"loss {cfg.loss!r} unknown; choose one of {', '.join(LOSSES)}")
-    for key in ("epochs", "pairs_per_epoch", "batch", "lr_patch", "val_every"):
-        if int(getattr(cfg, key)) < 1:
-            raise TrainError(f"{key}={getattr(cfg, key)} must be >= 1")
-    if not (cfg.lr > 0 and 0 <= cfg.beta1 < 1 and 0 <= cfg.beta2 < 1):
-        raise TrainError(f"lr={cfg.lr}, betas=({cfg.beta1}, {cfg.beta2}): need lr > 0 and 0 <= beta < 1")
+    """One-line TrainError for settings that cannot work together (the types are TrainConfig's)."""
     if cfg.drop_bias and not cfg.init:
         raise TrainError("drop_bias needs init (the checkpoint whose biases are removed)")
     if not model_info(cfg.model).trainable:
         raise TrainError(f"model {cfg.model!r} is not trainable (it has no learned weights)")
+    out = Path(cfg.out)
+    if out.exists() and not out.is_dir():
+        raise TrainError(f"{out}: is a file; out (--out) must be the run folder")

@@ -24,6 +24,7 @@ from torch import nn
 
 from core.progress import EpochProgress, hms, say
 from datasets.patches import check_patch_fits, random_patch_batch
+from models.registry import describe, plugin_errors
 from training.checkpoints import (
     best_state,
     build_model,
@@ -48,8 +49,18 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def kept_checkpoint(out: Path) -> str:
+    """What a stopped run leaves: the last good ``last.pt``, or nothing when no epoch finished."""
+    last = out / "last.pt"
+    if last.is_file():
+        return f"The last good checkpoint is kept in {last}"
+    return f"No epoch finished, so no checkpoint was written ({out} holds no last.pt)"
+
+
 def check_patch_multiple(cfg: TrainConfig, model: nn.Module) -> None:
-    """TrainError unless the LR patch side is a multiple of the model's input multiple."""
+    """TrainError unless the model has weights to train and the LR patch side is a multiple of its input multiple."""
+    if not any(p.requires_grad for p in model.parameters()):
+        raise TrainError(f"{describe(cfg.model)} has no trainable parameters; nothing to train")
     multiple = model.rtsr_info.multiple
     if cfg.lr_patch % multiple:
         raise TrainError(f"lr_patch={cfg.lr_patch} must be a multiple of {multiple} for {cfg.model}")
@@ -129,7 +140,7 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
     gen = torch.Generator().manual_seed(cfg.seed)
     start, history, best = 0, [], {"val_psnr_rgb": None, "epoch": None}
     if state is not None:
-        start, history, best = restore(state, model, opt, scaler, gen, uses_amp(cfg, cuda))
+        start, history, best = restore(state, model, opt, scaler, gen, uses_amp(cfg, cuda), out / "last.pt")
 
     iters = math.ceil(cfg.pairs_per_epoch / cfg.batch)
     say(f"{out.name}: {cfg.model} x{cfg.scale} on {'+'.join(cfg.train_sets)} (val {'+'.join(cfg.val_sets)}), "
@@ -139,14 +150,16 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
         for epoch in range(start, cfg.epochs):
             t0 = time.perf_counter()
             learning_rate = lr_at(cfg.schedule, epoch, cfg.epochs, cfg.lr)
-            mean_loss = train_epoch(model, opt, scaler, (images, targets), cfg, learning_rate, gen,
-                                    iters, progress.step)
+            with plugin_errors(model.rtsr_info, f"training epoch {epoch + 1}"):
+                mean_loss = train_epoch(model, opt, scaler, (images, targets), cfg, learning_rate, gen,
+                                        iters, progress.step)
             if not math.isfinite(mean_loss):
-                raise TrainError(f"epoch {epoch + 1}: training loss is {mean_loss}; stopped. The last good "
-                                 f"checkpoint is kept in {out / 'last.pt'}; lower --lr or check the data")
+                raise TrainError(f"epoch {epoch + 1}: training loss is {mean_loss}; stopped. "
+                                 f"{kept_checkpoint(out)}; lower --lr or check the data")
             val = None
             if (epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs:
-                val = validate(model, val_items, cfg.scale)
+                with plugin_errors(model.rtsr_info, f"validation after epoch {epoch + 1}"):
+                    val = validate(model, val_items, cfg.scale)
                 if best["val_psnr_rgb"] is None or val > best["val_psnr_rgb"]:
                     best = {"val_psnr_rgb": val, "epoch": epoch + 1}
                     save_checkpoint(best_state(cfg, arch, model, epoch + 1, val), out / "best.pt")

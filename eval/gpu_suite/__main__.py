@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from core.cli import EXIT_FAILURE, EXIT_OK, cli_main, description
-from core.io import write_atomic
+from core.io import check_output_dir, write_atomic
 from core.paths import DEFAULT_MIRROR, RELEASED_CHECKPOINT, REPO_ROOT, data_root, official_dir
 from datasets.fetch import default_mirror as env_mirror
 from eval.errors import EvalError
@@ -115,10 +116,16 @@ def device_name(device: str) -> str:
 
 def make_context(args: argparse.Namespace) -> SuiteContext:
     """The suite context from the CLI options (quick defaults applied; inputs checked)."""
-    if args.budget_s <= 0:
-        raise SuiteInputError(f"--budget-s {args.budget_s}: need a positive number of seconds")
+    if not math.isfinite(args.budget_s) or args.budget_s <= 0:
+        raise SuiteInputError(f"--budget-s {args.budget_s}: need a positive, finite number of seconds")
     if args.repeats is not None and args.repeats < 1:
         raise SuiteInputError(f"--repeats {args.repeats}: need at least 1")
+    if args.scale < 2:
+        raise SuiteInputError(f"--scale {args.scale}: need an integer >= 2")
+    if args.train_patch < 1 or args.train_batch < 1:
+        raise SuiteInputError(f"--train-patch {args.train_patch} / --train-batch {args.train_batch}: "
+                              "need integers >= 1")
+    check_output_dir(args.out, "--out")
     quick = args.quick
     card = device_name(args.device)
     out = args.out / card_slug(card)

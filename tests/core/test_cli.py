@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-from core.cli import EXIT_BAD_INPUT, cli_main
+from core.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, cli_main
 from core.errors import RtsrError
 from datasets.registry import DatasetError
 
@@ -46,3 +46,29 @@ def test_empty_message_names_the_error_class(capsys):
 def test_every_cli_uses_the_harness(module):
     main = importlib.import_module(module).main
     assert getattr(main, "__wrapped__", None) is not None, f"{module}.main is not @cli_main"
+
+
+def test_failure_error_is_one_line_and_exit_1(capsys):
+    from core.errors import FailureError
+
+    @cli_main
+    def main(argv=None):
+        raise FailureError("results/x.json: psnr_rgb says 45.0 but ...\nmore")
+
+    assert main([]) == EXIT_FAILURE == 1
+    assert capsys.readouterr().err == "error: results/x.json: psnr_rgb says 45.0 but ...\n"
+
+
+def test_readme_states_the_contract_the_harness_implements():
+    """README's "Errors and exit status" table: 0 done, 1 regression or unusable results, 2 bad input."""
+    from core.paths import REPO_ROOT
+
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Errors and exit status", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("|")[1].strip(): line.split("|")[2] for line in section.splitlines()
+            if line.startswith("| ") and line.split("|")[1].strip().isdigit()}
+    assert sorted(rows) == [str(EXIT_OK), str(EXIT_FAILURE), str(EXIT_BAD_INPUT)] == ["0", "1", "2"]
+    assert "done" in rows["0"]
+    assert "regression" in rows["1"] and "unusable" in rows["1"]
+    assert "bad input" in rows["2"] and "plug-in" in rows["2"]
+    assert "one line `error: ...` on stderr" in section and "nothing half-written" in section

@@ -212,14 +212,14 @@ def wrong_size(scale=3):
 '''
 
 
-@pytest.mark.parametrize("factory, fragment", [("nan_model", "im0: model output contains NaN"),
-                                               ("wrong_size", "im0: model")])
+@pytest.mark.parametrize("factory, fragment", [("nan_model", "output contains NaN"),
+                                               ("wrong_size", "im0: plug-in")])
 def test_bad_plugin_models(tiny_folder, tmp_path, capsys, factory, fragment):
     plugin = tmp_path / "plug.py"
     plugin.write_text(PLUGIN)
     rc, err, out = run_cli(tmp_path, capsys, "--model", f"{plugin}:{factory}", "--dataset",
                            f"folder:{tiny_folder}", "--scale", "3")
-    assert_one_line_failure(rc, err, out, fragment)
+    assert_one_line_failure(rc, err, out, fragment, f"im0: plug-in '{plugin}:{factory}'")
     if factory == "wrong_size":
         assert "expected (1, 3, 48, 60)" in err
 
@@ -248,3 +248,173 @@ def test_a_trainable_model_without_weights_is_warned_about(tiny_folder, tmp_path
     rc, err, _ = run_cli(tmp_path, capsys, "--model", "bicubic", "--dataset", f"folder:{tiny_folder}",
                          "--scale", "3")
     assert rc == 0 and "warning" not in err
+
+
+# -- issue 13: plug-in failures at any point, nothing half-written, paths and numbers checked first ---
+CONTRACT_PLUGINS = '''
+import sys
+from pathlib import Path
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+class Up(nn.Module):
+    """Bicubic x``scale`` whose output breaks the contract in one named way (``mode``)."""
+    calls = 0
+    def __init__(self, scale, mode):
+        super().__init__()
+        self.scale, self.mode = scale, mode
+    def forward(self, x):
+        Up.calls += 1
+        Path(__file__).with_name("forward_ran").write_text(str(Up.calls))
+        y = F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
+        if self.mode == "raises":
+            raise RuntimeError("kaboom in forward")
+        if self.mode == "tuple":
+            return y, y
+        if self.mode == "uint8_range":
+            return (y.clamp(0, 1) * 255).round()
+        if self.mode == "uint8_dtype":
+            return (y.clamp(0, 1) * 255).round().to(torch.uint8)
+        if self.mode == "exits":
+            sys.exit(0)
+        if self.mode == "nan_third" and Up.calls == 3:
+            return y * float("nan")
+        return y
+
+def make(mode):
+    def factory(scale=3):
+        marker = Path(__file__).with_name("factory_ran")
+        marker.write_text(mode)
+        return Up(scale, mode)
+    return factory
+
+for _mode in ("ok", "raises", "tuple", "uint8_range", "uint8_dtype", "exits", "nan_third"):
+    globals()[_mode] = make(_mode)
+
+def exits_in_factory(scale=3):
+    sys.exit(0)
+'''
+
+
+@pytest.fixture
+def contract_plugin(tmp_path):
+    """``<file>:<mode>`` plug-ins; the factory leaves ``factory_ran``, the forward ``forward_ran`` beside the file."""
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    path = folder / "contract.py"
+    path.write_text(CONTRACT_PLUGINS)
+    return path
+
+
+@pytest.fixture
+def three_images(tmp_path):
+    folder = tmp_path / "three"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for name in ("a", "b", "c", "d", "e"):
+        Image.fromarray(rng.integers(0, 256, (48, 60, 3), dtype=np.uint8)).save(folder / f"{name}.png")
+    return folder
+
+
+@pytest.mark.parametrize("mode, said", [
+    ("raises", "a: plug-in '{p}': forward raised RuntimeError: kaboom in forward"),
+    ("tuple", "a: plug-in '{p}' returned a tuple, not a tensor"),
+    ("uint8_range", "a: plug-in '{p}' output has mean 1"),  # 0..255 float: was a result at 3.8 dB
+    ("uint8_dtype", "a: plug-in '{p}' returned dtype torch.uint8; the contract is a float tensor in [0, 1]"),
+    ("exits", "a: plug-in '{p}': forward called sys.exit(0)"),
+])
+def test_plugin_breaking_the_contract_is_one_line_exit_2_no_result(three_images, contract_plugin, tmp_path,
+                                                                   capsys, mode, said):
+    spec = f"{contract_plugin}:{mode}"
+    rc, err, out = run_cli(tmp_path, capsys, "--model", spec, "--dataset", f"folder:{three_images}",
+                           "--scale", "3", "--save-sr", str(tmp_path / "sr"))
+    assert_one_line_failure(rc, err, out, said.format(p=spec))
+    assert not (tmp_path / "sr").exists()
+    if mode == "uint8_range":
+        assert "outside [-0.5, 1.5]: not the [0, 1] scale of the contract" in err
+
+
+def test_factory_calling_sys_exit_0_is_exit_2(three_images, contract_plugin, tmp_path, capsys):
+    spec = f"{contract_plugin}:exits_in_factory"
+    rc, err, out = run_cli(tmp_path, capsys, "--model", spec, "--dataset", f"folder:{three_images}",
+                           "--scale", "3")
+    assert_one_line_failure(rc, err, out, f"plug-in '{spec}': factory called sys.exit(0)")
+
+
+def test_nan_on_the_third_image_leaves_the_sr_folder_as_it_was(three_images, contract_plugin, tmp_path,
+                                                               capsys):
+    sr = tmp_path / "sr"
+    sr.mkdir()
+    (sr / "old.png").write_bytes(b"an earlier run's image")
+    rc, err, out = run_cli(tmp_path, capsys, "--model", f"{contract_plugin}:nan_third", "--dataset",
+                           f"folder:{three_images}", "--scale", "3", "--save-sr", str(sr))
+    assert_one_line_failure(rc, err, out, "c: plug-in", "output contains NaN/Inf")
+    assert sorted(p.name for p in sr.iterdir()) == ["old.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plugins", "sr", "three"]  # no staging left
+    assert (contract_plugin.parent / "forward_ran").read_text() == "3"
+
+
+def test_sr_folder_appears_whole(three_images, contract_plugin, tmp_path, capsys):
+    sr = tmp_path / "sr"
+    sr.mkdir()
+    (sr / "stale.png").write_bytes(b"from a run over other images")
+    rc, err, out = run_cli(tmp_path, capsys, "--model", f"{contract_plugin}:ok", "--dataset",
+                           f"folder:{three_images}", "--scale", "3", "--save-sr", str(sr))
+    assert rc == 0, err
+    assert sorted(p.name for p in sr.iterdir()) == ["a.png", "b.png", "c.png", "d.png", "e.png"]
+    assert sorted(r["name"] for r in json.loads(out.read_text())["per_image"]) == ["a", "b", "c", "d", "e"]
+
+
+@pytest.mark.parametrize("args, said", [
+    (("--json", "{tmp}/folder"), "{tmp}/folder: is a folder; --json needs a file path"),
+    (("--save-sr", "{tmp}/file"), "{tmp}/file: is a file; --save-sr needs a folder path"),
+    (("--json", "{tmp}/file/r.json"), "cannot write --json: {tmp}/file is a file, not a folder"),
+    (("--save-sr", "{tmp}/mixed"), ("{tmp}/mixed: --save-sr replaces this folder as a whole, but it holds "
+                                    "'notes.txt', not an SR image")),
+    (("--runtime", "cpu", "--passes", "0"), "--passes=0: Input should be greater than or equal to 1"),
+    (("--runtime", "cpu", "--warmup", "-1"), "--warmup=-1: Input should be greater than or equal to 0"),
+    (("--label", ""), "--label='': String should have at least 1 character"),
+    (("--scale", "1"), "--scale=1: Input should be greater than or equal to 2"),
+])
+def test_paths_and_numbers_refused_before_any_work(three_images, contract_plugin, tmp_path, capsys, args,
+                                                   said):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "mixed").mkdir()
+    (tmp_path / "mixed" / "notes.txt").write_text("mine")
+    argv = ["--model", f"{contract_plugin}:ok", "--dataset", f"folder:{three_images}", "--scale", "3",
+            *(a.format(tmp=tmp_path) for a in args)]
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and said.format(tmp=tmp_path) in err, err
+    assert not (contract_plugin.parent / "factory_ran").exists()  # refused before the model was built
+    assert (tmp_path / "mixed" / "notes.txt").read_text() == "mine"
+
+
+def test_image_too_small_for_the_metrics_is_named_before_work(tmp_path, contract_plugin, capsys):
+    folder = tmp_path / "small"
+    folder.mkdir()
+    rng = np.random.default_rng(2)
+    Image.fromarray(rng.integers(0, 256, (60, 60, 3), dtype=np.uint8)).save(folder / "ok.png")
+    Image.fromarray(rng.integers(0, 256, (12, 40, 3), dtype=np.uint8)).save(folder / "thin.png")
+    rc, err, out = run_cli(tmp_path, capsys, "--model", f"{contract_plugin}:ok", "--dataset",
+                           f"folder:{folder}", "--scale", "3")
+    assert_one_line_failure(rc, err, out, "thin.png: 39x12 px is too small for the metrics at x3 (each "
+                            "side needs >= 17 px: an 11x11 SSIM window after shaving 3 px)")
+    assert (contract_plugin.parent / "factory_ran").exists()
+    assert not (contract_plugin.parent / "forward_ran").exists()  # no image ran
+
+
+def test_rgba_folder_is_refused_and_drop_alpha_works_in_evaluate(tmp_path, capsys):
+    folder = tmp_path / "rgba"
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    Image.fromarray(rng.integers(0, 256, (48, 60, 4), dtype=np.uint8), mode="RGBA").save(folder / "x.png")
+    rc, err, out = run_cli(tmp_path, capsys, "--model", "bicubic", "--dataset", f"folder:{folder}",
+                           "--scale", "3")
+    assert_one_line_failure(rc, err, out, "x.png: image has an alpha channel (mode RGBA); pass --drop-alpha")
+    rc, err, out = run_cli(tmp_path, capsys, "--model", "bicubic", "--dataset", f"folder:{folder}",
+                           "--scale", "3", "--drop-alpha")
+    assert rc == 0, err
+    assert [r["name"] for r in json.loads(out.read_text())["per_image"]] == ["x"]

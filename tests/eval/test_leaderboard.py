@@ -126,7 +126,7 @@ def test_other_degradation_is_refused_naming_the_files(tmp_path, capsys):
     write_result(res, make_result("espcn", degradation="classic"), name="espcn_classic.json")
     rc, _ = _run(tmp_path)
     out = " ".join(_text(capsys).split())
-    assert rc == 2 and "different degradations" in out and "espcn_classic.json" in out
+    assert rc == 1 and "different degradations" in out and "espcn_classic.json" in out
     assert not (tmp_path / "lb" / "leaderboard.json").exists()
     assert _run(tmp_path, "--degradation", "ntire23")[0] == 0
 
@@ -137,14 +137,14 @@ def test_corrupt_result_file_is_a_one_line_error(tmp_path, capsys):
     (res / "broken.json").write_text('{"model": "espcn", "psnr_rgb": 30.')
     rc, _ = _run(tmp_path)
     out = _text(capsys).strip()
-    assert rc == 2 and "broken.json" in out and "corrupt result file" in out
+    assert rc == 1 and "broken.json" in out and "corrupt result file" in out
     assert len(out.splitlines()) == 1 and out.startswith("error: ")
 
 
-def test_no_result_files_exit_2(tmp_path, capsys):
+def test_no_result_files_exit_1(tmp_path, capsys):
     (tmp_path / "results").mkdir()
     rc, _ = _run(tmp_path)
-    assert rc == 2 and "no result files" in _text(capsys)
+    assert rc == 1 and "no result files" in _text(capsys)
 
 
 def test_duplicate_label_is_refused(tmp_path, capsys):
@@ -153,7 +153,7 @@ def test_duplicate_label_is_refused(tmp_path, capsys):
     write_result(res, make_result("espcn", psnr_rgb=30.1), name="espcn_again.json")
     rc, _ = _run(tmp_path)
     out = " ".join(_text(capsys).split())
-    assert rc == 2 and "same model label" in out and "espcn_again.json" in out
+    assert rc == 1 and "same model label" in out and "espcn_again.json" in out
 
 
 @pytest.mark.parametrize("change, message", [
@@ -168,7 +168,7 @@ def test_incomparable_rows_in_one_table_are_refused(tmp_path, capsys, change, me
     write_result(res, make_result("espcn", **change))
     rc, _ = _run(tmp_path)
     out = " ".join(_text(capsys).split())
-    assert rc == 2 and message in out and "espcn_set5_x3.json" in out
+    assert rc == 1 and message in out and "espcn_set5_x3.json" in out
 
 
 def test_different_y_presets_in_one_table_are_refused(tmp_path, capsys):
@@ -182,7 +182,7 @@ def test_different_y_presets_in_one_table_are_refused(tmp_path, capsys):
     write_result(res, compat)
     rc, _ = _run(tmp_path)
     out = " ".join(_text(capsys).split())
-    assert rc == 2 and "different Y metric presets" in out and "fsrcnn_set5_x3.json" in out
+    assert rc == 1 and "different Y metric presets" in out and "fsrcnn_set5_x3.json" in out
 
 
 def test_result_without_ssim_rgb_is_refused_as_older(tmp_path, capsys):
@@ -193,7 +193,7 @@ def test_result_without_ssim_rgb_is_refused_as_older(tmp_path, capsys):
     write_result(res, old)
     rc, _ = _run(tmp_path)
     out = " ".join(_text(capsys).split())
-    assert rc == 2 and "espcn_set5_x3.json: no ssim_rgb: written by an older eval.evaluate" in out
+    assert rc == 1 and "espcn_set5_x3.json: no ssim_rgb: written by an older eval.evaluate" in out
 
 
 def test_csv_has_the_same_columns_and_rows(tmp_path):
@@ -246,3 +246,68 @@ def test_gflops_are_quoted_per_720p_frame(tmp_path):
     write_result(res, r)
     rc, rows = _run(tmp_path)
     assert rc == 0 and rows[0]["gflops_720p"] == 23.224  # 52.25472 * (720*1280)/(1080*1920)
+
+
+# -- issue 13: no number taken on trust; outputs whole or not at all --------------------------------------
+def test_summary_that_disagrees_with_per_image_values_is_refused(tmp_path, capsys):
+    """A result whose psnr_rgb says 45 while its per-image values say 28.3 was ranked first (score 111944)."""
+    write_standard(tmp_path / "results")
+    forged = make_result("espcn", psnr_rgb=28.3)
+    forged["psnr_rgb"] = 45.0
+    path = write_result(tmp_path / "results", forged)
+    rc, rows = _run(tmp_path)
+    cap = capsys.readouterr()
+    assert rc == 1 and rows == []
+    assert cap.err == (f"error: {path}: psnr_rgb says 45.0 but the mean of its 5 per-image values is "
+                       "28.300000 (tolerance 1e-06); the summary is not taken on trust: re-run eval.evaluate "
+                       "for this result\n")
+    assert not (tmp_path / "lb").exists()
+
+
+@pytest.mark.parametrize("change, said", [
+    (lambda d: d.pop("per_image"), "no per_image values, so its set means cannot be checked"),
+    (lambda d: d["per_image"][2].update(ssim_y=float("nan")), "per_image 'butterfly' ssim_y is nan"),
+    (lambda d: d["per_image"][0].update(psnr_y="32.1"), "per_image 'baby' psnr_y is '32.1', expected a finite"),
+    (lambda d: d["per_image"][1].update(name="baby"), "per_image lists image 'baby' twice"),
+    (lambda d: d["runtime"].update(device="cpu"), "runtime device/protocol are 'cpu'/'cpu-fp32'"),
+    (lambda d: d.update(flops="many"), "flops is 'many'"),
+])
+def test_per_image_values_and_blocks_are_checked(tmp_path, capsys, change, said):
+    write_standard(tmp_path / "results")
+    data = make_result("espcn")
+    change(data)
+    path = write_result(tmp_path / "results", data)
+    rc, _ = _run(tmp_path)
+    err = capsys.readouterr().err
+    assert rc == 1 and err.startswith(f"error: {path}: {said}") and err.count("\n") == 1, err
+
+
+def test_a_failure_while_writing_leaves_the_previous_leaderboard(tmp_path, capsys, monkeypatch):
+    import eval.plots
+    from eval.resultfiles import ResultError
+
+    write_standard(tmp_path / "results")
+    out = tmp_path / "lb"
+    out.mkdir()
+    (out / "leaderboard.md").write_text("previous")
+    (out / "reference.json").write_text("committed")
+
+    def broken(*args, **kwargs):
+        raise ResultError("results/x.json: cannot draw it")
+
+    monkeypatch.setattr(eval.plots, "write_crops", broken)
+    rc = main(["--results", str(tmp_path / "results"), "--out", str(out), "--no-site"])
+    assert rc == 1 and capsys.readouterr().err == "error: results/x.json: cannot draw it\n"
+    assert sorted(p.name for p in out.iterdir()) == ["leaderboard.md", "reference.json"]  # no temp left
+    assert (out / "leaderboard.md").read_text() == "previous"
+
+
+def test_bad_options_are_bad_input(tmp_path, capsys):
+    write_standard(tmp_path / "results")
+    (tmp_path / "file").write_text("x")
+    rc = main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "file")])
+    assert rc == 2 and capsys.readouterr().err == (f"error: {tmp_path / 'file'}: is a file; --out needs a "
+                                                   "folder path (new or a folder)\n")
+    rc = main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "lb"), "--crop-size", "0"])
+    assert rc == 2 and capsys.readouterr().err == "error: --crop-size=0: must be >= 8 px\n"
+    assert not (tmp_path / "lb").exists()

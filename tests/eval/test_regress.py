@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from core.cli import EXIT_BAD_INPUT
+from core.paths import data_root
 from eval import regress
 from eval.regress import EXIT_OK, EXIT_REGRESSION, EXIT_UNUSABLE, SCHEMA, main
 from tests.eval.results_factory import H200, MODELS, make_result, write_result, write_standard
@@ -37,8 +39,30 @@ def test_update_writes_a_stable_reference(gate):
     assert bpp == {"dataset": "set5", "scale": 3, "degradation": "ntire23", "model": "bicubic_pp",
                    "psnr_rgb": 30.55, "psnr_y": 32.3, "runtime_ms": 420.0,
                    "runtime_ratio_to_bicubic": 2.8, "runtime_protocol": "cpu-fp32",
-                   "runtime_device": "AMD EPYC 7763 64-Core Processor"}
+                   "runtime_device": "AMD EPYC 7763 64-Core Processor", "psnr_tol": None}
     assert gate("--update") == EXIT_OK and gate.reference.read_text() == text  # no timestamps
+
+
+@pytest.mark.parametrize("weights, drop, expected", [
+    ("data/train/espcn/best.pt", 0.20, EXIT_OK),  # trained by the pipeline: TRAINED_PSNR_TOL (0.25 dB)
+    ("data/train/espcn/best.pt", 0.30, EXIT_REGRESSION),
+    ("/ckpts/espcn_released.pth", 0.06, EXIT_REGRESSION),  # fixed weights: --psnr-tol (0.05 dB)
+])
+def test_models_trained_by_the_pipeline_have_their_own_tolerance(tmp_path, capsys, weights, drop, expected):
+    res, ref = tmp_path / "results", tmp_path / "reference.json"
+    write_standard(res)
+    trained = make_result("espcn")
+    trained["weights"] = weights.replace("data/", f"{data_root()}/", 1) if weights.startswith("data/") else weights
+    write_result(res, trained)
+    assert main(["--results", str(res), "--reference", str(ref), "--update"]) == EXIT_OK
+    entry = next(e for e in json.loads(ref.read_text())["entries"] if e["model"] == "espcn")
+    assert entry["psnr_tol"] == (0.25 if weights.startswith("data/train/") else None)
+    trained["psnr_rgb"] -= drop
+    trained["per_image"] = [dict(r, psnr_rgb=r["psnr_rgb"] - drop) for r in trained["per_image"]]
+    write_result(res, trained)
+    assert main(["--results", str(res), "--reference", str(ref)]) == expected
+    if expected == EXIT_REGRESSION:
+        assert f"drop <= {0.25 if weights.startswith('data/') else 0.05} dB" in _out(capsys)
 
 
 def test_identical_results_pass(gate, capsys):
@@ -139,7 +163,7 @@ def test_corrupt_result_file_cannot_compare(gate, capsys):
 ])
 def test_unusable_reference(gate, capsys, content, message):
     gate.reference.write_text(content)
-    assert gate() == EXIT_UNUSABLE
+    assert gate() == EXIT_BAD_INPUT
     out = _out(capsys)
     assert message in out and "reference.json" in out
 
@@ -147,7 +171,7 @@ def test_unusable_reference(gate, capsys, content, message):
 def test_missing_reference_and_missing_results(tmp_path, capsys):
     res = tmp_path / "results"
     write_standard(res)
-    assert main(["--results", str(res), "--reference", str(tmp_path / "none.json")]) == EXIT_UNUSABLE
+    assert main(["--results", str(res), "--reference", str(tmp_path / "none.json")]) == EXIT_BAD_INPUT
     assert "--update" in _out(capsys)
     (tmp_path / "empty").mkdir()
     assert main(["--results", str(tmp_path / "empty"), "--reference", str(tmp_path / "x.json"),
@@ -193,7 +217,7 @@ def test_the_reference_is_the_results_own_profile(profiles, capsys):
 
 
 def test_another_profiles_results_are_not_a_regression(profiles, capsys):
-    assert main(["--results", str(profiles / "res-mirror"), "--profile", "embedded"]) == EXIT_UNUSABLE
+    assert main(["--results", str(profiles / "res-mirror"), "--profile", "embedded"]) == EXIT_BAD_INPUT
     out = _out(capsys)
     assert "another profile's results, not a regression" in out
     assert "python -m eval.regress --profile mirror" in out and "--update" not in out
@@ -218,3 +242,47 @@ def test_update_of_a_profile_keeps_its_test_sets_only(profiles, capsys, monkeypa
     assert main(["--results", str(res), "--update"]) == EXIT_OK  # params.yaml's profile: embedded
     doc = json.loads((profiles / "references" / "embedded.json").read_text())
     assert {e["dataset"] for e in doc["entries"]} == {"demo"}
+
+
+# -- issue 13: no number taken on trust -----------------------------------------------------------------
+def _reference_with(gate, change) -> None:
+    doc = json.loads(gate.reference.read_text())
+    change(doc)
+    gate.reference.write_text(json.dumps(doc))  # json writes NaN/Infinity as the reference would hold them
+
+
+@pytest.mark.parametrize("change, said", [
+    (lambda d: d.update(entries=[]), "the reference has no entries, so it checks nothing"),
+    (lambda d: d["entries"][0].update(psnr_rgb=float("nan")),
+     "entries[0].psnr_rgb=nan: Input should be a finite number"),
+    (lambda d: d["entries"][1].update(psnr_y=float("inf")), "entries[1].psnr_y=inf: Input should be a finite number"),
+    (lambda d: d["entries"][0].update(psnr_rgb="29.6"), "entries[0].psnr_rgb='29.6': Input should be a valid number"),
+    (lambda d: d["entries"][2].update(runtime_ratio_to_bicubic=-1.0),
+     "entries[2].runtime_ratio_to_bicubic=-1.0: Input should be greater than 0"),
+    (lambda d: d["entries"][0].update(scale="3"), "entries[0].scale='3': Input should be a valid integer"),
+    (lambda d: d["entries"].append(dict(d["entries"][0])), "two entries for set5 3 ntire23 bicubic"),
+])
+def test_reference_that_cannot_be_trusted_is_bad_input(gate, capsys, change, said):
+    _reference_with(gate, change)
+    assert gate() == EXIT_BAD_INPUT
+    cap = capsys.readouterr()
+    assert cap.err.startswith(f"error: {gate.reference}: ") and said in cap.err and cap.err.count("\n") == 1
+    assert "regress: OK" not in cap.out
+
+
+@pytest.mark.parametrize("flag, value", [("--psnr-tol", "nan"), ("--psnr-tol", "-0.01"),
+                                         ("--runtime-tol", "inf"), ("--runtime-tol", "nan")])
+def test_tolerance_must_be_finite_and_not_negative(gate, capsys, flag, value):
+    assert gate(flag, value) == EXIT_BAD_INPUT
+    assert capsys.readouterr().err == f"error: {flag}={float(value)!r}: must be a finite number >= 0 (e.g. {flag} 0.05)\n"
+
+
+def test_result_whose_summary_disagrees_with_its_images_is_unusable(gate, capsys):
+    data = make_result("espcn", psnr_rgb=30.40)
+    data["psnr_rgb"] = 45.0  # the per-image values still say 30.40
+    write_result(gate.results, data)
+    assert gate() == EXIT_UNUSABLE == 1
+    err = capsys.readouterr().err
+    assert err == (f"error: {gate.results / 'espcn_set5_x3.json'}: psnr_rgb says 45.0 but the mean of its 5 "
+                   "per-image values is 30.400000 (tolerance 1e-06); the summary is not taken on trust: re-run "
+                   "eval.evaluate for this result\n")

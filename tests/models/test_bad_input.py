@@ -181,3 +181,103 @@ def test_plugin_missing_file(tmp_path):
     with pytest.raises(ModelError) as e:
         create_model(f"{tmp_path / 'absent.py'}:f")
     assert "cannot import" in one_line(e)
+
+
+# -- issue 13: every checkpoint problem is one line naming the file, for every caller ---------------
+def _zip_bytes(obj) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
+
+
+def _legacy_bytes(obj) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    torch.save(obj, buf, _use_new_zipfile_serialization=False)
+    return buf.getvalue()
+
+
+ESPCN_STATE = {k: v for k, v in create_model("espcn").state_dict().items()}
+BAD_CHECKPOINTS = {  # file bytes -> what the one-line message says
+    "empty": (b"", "empty file (0 bytes), not a checkpoint"),
+    "truncated_zip": (_zip_bytes({"state_dict": ESPCN_STATE})[:300], "corrupt or truncated checkpoint"),
+    "truncated_legacy": (_legacy_bytes({"state_dict": ESPCN_STATE})[:-40], "corrupt or truncated checkpoint"),
+    "text": (b"hello, not a checkpoint", "corrupt or truncated checkpoint"),
+    "a_list": (_zip_bytes([1, 2]), "expected a state dict, found list"),
+    "a_tensor": (_zip_bytes(torch.zeros(3)), "expected a state dict, found Tensor"),
+    "lists_for_tensors": (_zip_bytes({k: v.tolist() for k, v in ESPCN_STATE.items()}),
+                          "state dict entry 'body.0.weight' is a list, expected a tensor"),
+    "state_dict_a_string": (_zip_bytes({"state_dict": "acid"}),
+                            "the state dict is a str, expected a mapping of parameter names to tensors"),
+    "state_dict_empty": (_zip_bytes({"state_dict": {}}), "the state dict is empty"),
+    "arch_a_string": (_zip_bytes({"arch": "espcn", "state_dict": ESPCN_STATE}),
+                      "'arch' is a str, expected a mapping"),
+    "arch_kwargs_a_string": (_zip_bytes({"arch": {"name": "espcn", "kwargs": "channels"},
+                                         "state_dict": ESPCN_STATE}), "arch.kwargs is a str"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CHECKPOINTS))
+@pytest.mark.parametrize("model", ["espcn", "bicubic_pp", "rt4ksr"])
+def test_bad_checkpoint_is_one_line_naming_the_file(tmp_path, case, model):
+    data, message = BAD_CHECKPOINTS[case]
+    path = tmp_path / f"{case}.pth"
+    path.write_bytes(data)
+    with pytest.raises(ModelError) as e:
+        create_model(model, weights=path)
+    msg = one_line(e)
+    assert msg.startswith(f"{path}: ")
+    if model == "espcn" or "entry" not in message:
+        assert message in msg
+    else:  # another model's keys: still the first entry named
+        assert "is a list, expected a tensor" in msg
+
+
+def test_a_folder_as_checkpoint(tmp_path):
+    with pytest.raises(ModelError) as e:
+        create_model("espcn", weights=tmp_path)
+    assert one_line(e) == f"{tmp_path}: is a folder, not a checkpoint file; give the .pt/.pth file"
+
+
+EXITING = '''
+import sys
+from torch import nn
+
+def exits(scale=3):
+    sys.exit(0)
+
+def exits_1(scale=3):
+    sys.exit("giving up")
+'''
+
+
+@pytest.mark.parametrize("factory, said", [("exits", "called sys.exit(0)"),
+                                           ("exits_1", "called sys.exit('giving up')")])
+def test_plugin_factory_calling_sys_exit(tmp_path, factory, said):
+    plugin = tmp_path / "exiting.py"
+    plugin.write_text(EXITING)
+    with pytest.raises(ModelError) as e:
+        create_model(f"{plugin}:{factory}")
+    assert one_line(e) == f"plug-in '{plugin}:{factory}': factory {said}"
+
+
+def test_plugin_module_exiting_at_import(tmp_path):
+    plugin = tmp_path / "exit_on_import.py"
+    plugin.write_text("import sys\nsys.exit(3)\n")
+    with pytest.raises(ModelError) as e:
+        create_model(f"{plugin}:f")
+    assert "cannot import" in one_line(e) and "called sys.exit(3)" in one_line(e)
+
+
+def test_plugin_returning_a_tuple(plugin_file, tmp_path):
+    path = tmp_path / "tuple_plugin.py"
+    path.write_text("from torch import nn\nclass T(nn.Module):\n    def forward(self, x):\n"
+                    "        return x, x\ndef f(scale=3):\n    return T()\n")
+    model = create_model(f"{path}:f")
+    with pytest.raises(ModelError) as e, torch.no_grad():
+        upscale(model, torch.rand(1, 3, 6, 6), 3)
+    assert one_line(e) == (f"plug-in '{path}:f' returned a tuple, not a tensor; its forward must "
+                           "return one NCHW tensor (no tuple or list)")

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from core.errors import RtsrError
 from core.paths import REPO_ROOT
 from datasets.registry import DatasetError
 from models.registry import create_model, load_checkpoint
@@ -123,6 +124,11 @@ def test_cli_names_missing_and_bad_values(tmp_path, capsys):
     bad.write_text("train:\n  base: {epochs: ten}\n")
     assert train_main(["--config", str(bad), "--section", "train.base", "--model", "espcn",
                        "--out", str(tmp_path / "r")]) == 2
+    assert capsys.readouterr().err == (f"error: {bad}: train.base.epochs='ten': Input should be a "
+                                       "valid integer\n")
+    bad.write_text("train:\n  base: {epochs: 3}\n")
+    assert train_main(["--config", str(bad), "--section", "train.base", "--model", "espcn",
+                       "--out", str(tmp_path / "r")]) == 2
     assert "no value for" in capsys.readouterr().err
     bad.write_text("train:\n  base: {epochs: ten, wings: 2}\n")
     assert train_main(["--config", str(bad), "--section", "train.base"]) == 2
@@ -145,3 +151,56 @@ def test_trainer_builds_rt4ksr_in_its_training_form(tmp_path):
                                              "train_sets": ["demo_train"], "val_sets": ["demo_valid"]}))
     assert arch["kwargs"] == {"train_form": True}
     assert sum(p.numel() for p in model.parameters()) == 165_253  # multi-branch; fused form has 57,541
+
+
+def test_nan_in_the_first_epoch_does_not_claim_a_checkpoint(tiny_set, tmp_path):
+    """Issue 13 (`lr: inf`): the message said the last good checkpoint was kept in a last.pt that did not exist."""
+    plugin = tmp_path / "nanmodel.py"
+    plugin.write_text(NAN_PLUGIN)
+    cfg = tiny_config(tiny_set, tmp_path / "run", model=f"{plugin}:nan_after", model_kwargs={"ok_calls": 0})
+    with pytest.raises(TrainError) as e:
+        train(cfg)
+    assert str(e.value) == (f"epoch 1: training loss is nan; stopped. No epoch finished, so no checkpoint "
+                            f"was written ({tmp_path / 'run'} holds no last.pt); lower --lr or check the data")
+    assert not (tmp_path / "run" / "last.pt").exists()
+
+
+FAILING_PLUGINS = '''
+import sys
+from torch import nn
+
+class Conv(nn.Module):
+    def __init__(self, scale, mode):
+        super().__init__()
+        self.conv, self.shuffle, self.mode = nn.Conv2d(3, 3 * scale * scale, 3, padding=1), nn.PixelShuffle(scale), mode
+    def forward(self, x):
+        if self.mode == "raises":
+            raise RuntimeError("kaboom")
+        if self.mode == "exits":
+            sys.exit(4)
+        return self.shuffle(self.conv(x))
+
+def raises(scale=3):
+    return Conv(scale, "raises")
+
+def exits(scale=3):
+    return Conv(scale, "exits")
+
+def no_weights(scale=3):
+    return nn.Upsample(scale_factor=scale)
+'''
+
+
+@pytest.mark.parametrize("factory, said", [
+    ("raises", "plug-in '{p}': training epoch 1 raised RuntimeError: kaboom"),
+    ("exits", "plug-in '{p}': training epoch 1 called sys.exit(4)"),
+    ("no_weights", "plug-in '{p}' has no trainable parameters; nothing to train"),
+])
+def test_plugin_failing_in_training_is_one_line(tiny_set, tmp_path, factory, said):
+    plugin = tmp_path / "failing.py"
+    plugin.write_text(FAILING_PLUGINS)
+    spec = f"{plugin}:{factory}"
+    with pytest.raises(TrainError if factory == "no_weights" else RtsrError) as e:
+        train(tiny_config(tiny_set, tmp_path / "run", model=spec, model_kwargs={}))
+    assert str(e.value) == said.format(p=spec)
+    assert not (tmp_path / "run" / "last.pt").exists()
