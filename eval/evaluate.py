@@ -2,13 +2,14 @@
 
 Usage::
 
-    python -m eval.evaluate --model NAME|module:factory [--weights P] [--label L] --dataset NAME|folder:DIR
+    python -m eval.evaluate --model NAME|module:factory|ntire23:DIR [--weights P] [--label L] --dataset NAME|folder:DIR
         --scale S [--degradation ntire23|classic] [--runtime gpu|cpu|off] [--json OUT]
         [--save-sr DIR] [--ntire23-compat] [--classic-y] [--passes N] [--warmup N]
         [--runtime-orientation portrait|landscape]
 
 LR/GT come from ``datasets.degrade.degrade_dataset`` (made if missing). Every image goes through
-``models.padding.upscale``; each output's size and finiteness is checked (a NaN/Inf names the image).
+``models.padding.upscale`` (the model's channel order and value range applied there; each output's
+size and range checked, ``models.contract``); a NaN/Inf output names the image.
 Named conventions:
 - Output to uint8 (``OUTPUT_ROUNDING``): clamp to [0, 1], x255, ``torch.round`` (half to even), uint8.
 - Metrics: ``eval.metrics`` (RGB PSNR is the ranking metric; RGB SSIM as the challenge reports it;
@@ -24,6 +25,9 @@ Named conventions:
   output) differs by up to ~0.015 dB (see tests/eval/test_golden.py).
 - ``--runtime gpu`` also re-runs the images in FP16 on the GPU and records ``fp16_check``
   (flagged when any output is NaN/Inf or RGB PSNR drops more than 0.05 dB vs FP32).
+- The result records the model's ``contract`` (channel order and value range it ran under, the
+  checkpoint layout it was read in) and, when the weights file is a known release
+  (``models.external``, by sha256), its ``external`` block (what it was trained on, its source).
 Errors are one line on stderr, exit status 2, and no result JSON is written.
 """
 from __future__ import annotations
@@ -64,6 +68,7 @@ from eval.metrics import (
 from eval.options import RUNTIMES, EvalOptions
 from eval.provenance import provenance
 from eval.runtime import input_shape, measure_runtime, require_cuda
+from models.external import identify
 from models.registry import ModelError, create_model
 
 FP16_TOLERANCE_DB = 0.05
@@ -100,11 +105,9 @@ def check_sizes(name: str, lr: np.ndarray, gt: np.ndarray, scale: int) -> None:
                         f"x{scale} needs {want[1]}x{want[0]}; re-run datasets.degrade --force")
 
 
-def to_tensor(rgb: np.ndarray, channel_order: str, device: str, half: bool = False) -> torch.Tensor:
-    """uint8 RGB HWC -> float NCHW in [0, 1] in the model's channel order."""
+def to_tensor(rgb: np.ndarray, device: str, half: bool = False) -> torch.Tensor:
+    """uint8 RGB HWC -> float NCHW RGB in [0, 1] (the canonical form; ``upscale`` applies the model's contract)."""
     x = torch.from_numpy(np.array(rgb, dtype=np.uint8, copy=True)).permute(2, 0, 1)[None].float().div_(255.0)
-    if channel_order == "bgr":
-        x = x.flip(1)
     x = x.to(device)
     return x.half() if half else x
 
@@ -114,17 +117,16 @@ def run_image(model, name: str, lr: np.ndarray, scale: int, device: str = "cpu",
     """Upscale one uint8 RGB LR through ``upscale``; uint8 RGB SR, or None if non-finite and allowed."""
     from models.padding import upscale
 
-    order = model.rtsr_info.channel_order
     with torch.inference_mode():
         try:
-            out = upscale(model, to_tensor(lr, order, device, half), scale)
+            out = upscale(model, to_tensor(lr, device, half), scale)
         except ModelError as exc:
             raise EvalError(f"{name}: {exc}") from None
         if not (bool(torch.isfinite(out.amax())) and bool(torch.isfinite(out.amin()))):  # NaN propagates
             if allow_nonfinite:
                 return None
             raise EvalError(f"{name}: model output contains NaN/Inf; the model or its weights are broken")
-    return to_uint8_rgb(out, order)
+    return to_uint8_rgb(out)
 
 
 def image_metrics(sr: np.ndarray, gt: np.ndarray, scale: int, preset: YPreset = Y_DEFAULT,
@@ -258,6 +260,19 @@ def check_options(opts: EvalOptions) -> None:
     get_dataset(opts.dataset)  # unknown dataset fails before the model is built
 
 
+def model_contract(model) -> dict:
+    """The tensor contract the model ran under (``models.contract``) and the checkpoint layout it was read in."""
+    info = model.rtsr_info
+    return {"channel_order": info.channel_order, "value_range": info.value_range,
+            "layout": getattr(model, "rtsr_layout", None)}
+
+
+def external_block(weights) -> dict | None:
+    """The zoo entry (``models.external``) whose sha256 the weights file has, as a dict; None otherwise."""
+    entry = identify(weights)
+    return None if entry is None else entry.as_dict()
+
+
 def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
     """Run the whole evaluation described by ``opts``; returns the result dict (writes only ``save_sr``)."""
     from datasets.degrade import degrade_dataset
@@ -278,6 +293,7 @@ def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
         "psnr_rgb": mean_of(rows, "psnr_rgb"), "ssim_rgb": mean_of(rows, "ssim_rgb"),
         "psnr_y": mean_of(rows, "psnr_y"), "ssim_y": mean_of(rows, "ssim_y"),
         "per_image": rows, "runtime": None, "fp16_check": None,
+        "contract": model_contract(model), "external": external_block(opts.weights),
         "params": count_params(model),
         "flops": count_flops(model.cpu(), opts.scale, tuple(input_shape(opts.scale)[2:])),
         "conventions": conventions(opts, modes, (read_manifest(gt_folder) or {}).get("crop")),
@@ -310,8 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The CLI's argument parser; an absent option is left out, so ``EvalOptions``' defaults apply."""
     p = argparse.ArgumentParser(prog="python -m eval.evaluate", description=__doc__.splitlines()[0],
                                 argument_default=argparse.SUPPRESS)
-    p.add_argument("--model", required=True, help="registered name or module:factory / file.py:factory")
-    p.add_argument("--weights", type=Path, help="checkpoint (project or released Bicubic++)")
+    p.add_argument("--model", required=True,
+                   help="registered name, module:factory / file.py:factory, or ntire23:DIR (a team folder)")
+    p.add_argument("--weights", type=Path, help="checkpoint: a project one, or any layout the model declares "
+                   "(released Bicubic++, RFDN AIM 2020, IMDN AIM 2019, ...)")
     p.add_argument("--label", help="display name (default: the model name)")
     p.add_argument("--dataset", required=True, help="registered dataset or folder:<path>")
     p.add_argument("--scale", type=int, required=True)
