@@ -10,10 +10,7 @@ import torch
 OUTPUT_ROUNDING = "clamp01_x255_round_half_even"
 
 
-def to_uint8_rgb(out: torch.Tensor, channel_order: str = "rgb") -> np.ndarray:
-    """First image of a float NCHW model output (model's channel order) -> uint8 HxWx3 RGB numpy."""
-    out = out.float()
-    if channel_order == "bgr":
-        out = out.flip(1)
-    out = out.clamp(0.0, 1.0).mul(255.0).round()
+def to_uint8_rgb(out: torch.Tensor) -> np.ndarray:
+    """First image of a canonical float NCHW RGB output ([0, 1] scale) -> uint8 HxWx3 RGB numpy."""
+    out = out.float().clamp(0.0, 1.0).mul(255.0).round()
     return out[0].permute(1, 2, 0).to(torch.uint8).cpu().numpy()

@@ -2,13 +2,14 @@
 
 Usage::
 
-    python -m eval.evaluate --model NAME|module:factory [--weights P] [--label L] --dataset NAME|folder:DIR
+    python -m eval.evaluate --model NAME|module:factory|ntire23:DIR [--weights P] [--label L] --dataset NAME|folder:DIR
         --scale S [--degradation ntire23|classic] [--runtime gpu|cpu|off] [--json OUT]
         [--save-sr DIR] [--ntire23-compat] [--classic-y] [--passes N] [--warmup N]
         [--runtime-orientation portrait|landscape]
 
 LR/GT come from ``datasets.degrade.degrade_dataset`` (made if missing). Every image goes through
-``models.padding.upscale``; each output's size and finiteness is checked (a NaN/Inf names the image).
+``models.padding.upscale`` (the model's channel order and value range applied there; each output's
+size and range checked, ``models.contract``); a NaN/Inf output names the image.
 Named conventions:
 - Output to uint8 (``OUTPUT_ROUNDING``): clamp to [0, 1], x255, ``torch.round`` (half to even), uint8.
 - Metrics: ``eval.metrics`` (RGB PSNR is the ranking metric; RGB SSIM as the challenge reports it;
@@ -24,6 +25,9 @@ Named conventions:
   output) differs by up to ~0.015 dB (see tests/eval/test_golden.py).
 - ``--runtime gpu`` also re-runs the images in FP16 on the GPU and records ``fp16_check``
   (flagged when any output is NaN/Inf or RGB PSNR drops more than 0.05 dB vs FP32).
+- The result records the model's ``contract`` (channel order and value range it ran under, the
+  checkpoint layout it was read in) and, when the weights file is a known release
+  (``models.external``, by sha256), its ``external`` block (what it was trained on, its source).
 The output contract (``check_output``, the one place for it): one float tensor, 3 channels, scale x
 the input (``models.padding.upscale``), finite, on the [0, 1] scale (its mean within
 ``OUTPUT_MEAN_RANGE``: a 0..255 output is refused, mild overshoot is clamped as always).
@@ -76,6 +80,7 @@ from eval.metrics import (
 from eval.options import RUNTIMES, EvalOptions
 from eval.provenance import provenance
 from eval.runtime import input_shape, measure_runtime, require_cuda
+from models.external import identify
 from models.registry import ModelError, create_model, describe, model_info, plugin_errors
 
 FP16_TOLERANCE_DB = 0.05
@@ -113,11 +118,9 @@ def check_sizes(name: str, lr: np.ndarray, gt: np.ndarray, scale: int) -> None:
                         f"x{scale} needs {want[1]}x{want[0]}; re-run datasets.degrade --force")
 
 
-def to_tensor(rgb: np.ndarray, channel_order: str, device: str, half: bool = False) -> torch.Tensor:
-    """uint8 RGB HWC -> float NCHW in [0, 1] in the model's channel order."""
+def to_tensor(rgb: np.ndarray, device: str, half: bool = False) -> torch.Tensor:
+    """uint8 RGB HWC -> float NCHW RGB in [0, 1] (the canonical form; ``upscale`` applies the model's contract)."""
     x = torch.from_numpy(np.array(rgb, dtype=np.uint8, copy=True)).permute(2, 0, 1)[None].float().div_(255.0)
-    if channel_order == "bgr":
-        x = x.flip(1)
     x = x.to(device)
     return x.half() if half else x
 
@@ -149,16 +152,15 @@ def run_image(model, name: str, lr: np.ndarray, scale: int, device: str = "cpu",
     """Upscale one uint8 RGB LR through ``upscale``; uint8 RGB SR, or None if non-finite and allowed."""
     from models.padding import upscale
 
-    order = model.rtsr_info.channel_order
     with torch.inference_mode():
         try:
             with plugin_errors(model.rtsr_info, "forward"):
-                out = upscale(model, to_tensor(lr, order, device, half), scale)
+                out = upscale(model, to_tensor(lr, device, half), scale)
         except ModelError as exc:
             raise EvalError(f"{name}: {exc}") from None
         if not check_output(out, model, name, allow_nonfinite):
             return None
-    return to_uint8_rgb(out, order)
+    return to_uint8_rgb(out)
 
 
 def image_metrics(sr: np.ndarray, gt: np.ndarray, scale: int, preset: YPreset = Y_DEFAULT,
@@ -333,6 +335,19 @@ def untrained_warning(opts: EvalOptions) -> str | None:
             f"`dvc repro`) or a checkpoint of yours.")
 
 
+def model_contract(model) -> dict:
+    """The tensor contract the model ran under (``models.contract``) and the checkpoint layout it was read in."""
+    info = model.rtsr_info
+    return {"channel_order": info.channel_order, "value_range": info.value_range,
+            "layout": getattr(model, "rtsr_layout", None)}
+
+
+def external_block(weights) -> dict | None:
+    """The zoo entry (``models.external``) whose sha256 the weights file has, as a dict; None otherwise."""
+    entry = identify(weights)
+    return None if entry is None else entry.as_dict()
+
+
 def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
     """Run the whole evaluation described by ``opts``; returns the result dict (writes only ``save_sr``).
 
@@ -376,6 +391,7 @@ def result_dict(model, opts: EvalOptions, rows: list[dict], modes: dict[str, str
         "psnr_rgb": mean_of(rows, "psnr_rgb"), "ssim_rgb": mean_of(rows, "ssim_rgb"),
         "psnr_y": mean_of(rows, "psnr_y"), "ssim_y": mean_of(rows, "ssim_y"),
         "per_image": rows, "runtime": None, "fp16_check": None,
+        "contract": model_contract(model), "external": external_block(opts.weights),
         "params": count_params(model), "flops": flops,
         "conventions": conventions(opts, modes, (read_manifest(gt_folder) or {}).get("crop")),
     }
@@ -411,11 +427,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m eval.evaluate", description=description(__doc__),
                                 argument_default=argparse.SUPPRESS)
     p.add_argument("--model", required=True,
-                   help="registered name (bicubic, bicubic_pp, espcn, ...) or a plug-in factory "
-                        "package.module:factory or path/to/file.py:factory (required)")
+                   help="registered name (bicubic, bicubic_pp, espcn, ...), a plug-in factory "
+                        "package.module:factory or path/to/file.py:factory, or ntire23:DIR (a team folder "
+                        "in the challenge's submission format) (required)")
     p.add_argument("--weights", type=Path,
-                   help="checkpoint: a project best.pt or the released Bicubic++ one (default: none; a "
-                        "trainable model then has random weights, with a warning)")
+                   help="checkpoint: a project best.pt, or any layout the model declares (released "
+                        "Bicubic++, RFDN AIM 2020, IMDN AIM 2019, ...) (default: none; a trainable model "
+                        "then has random weights, with a warning)")
     p.add_argument("--label", help="name in results and tables (default: the --model name)")
     p.add_argument("--dataset", required=True,
                    help="registered set (set5, set14, urban100, demo, ...) or folder:<path> of HR images (required)")

@@ -7,7 +7,9 @@ Reads ``<data root>/results/*.json`` (``--results``), prints one rich table per 
 The same results give the same bytes in every file, so re-running it leaves DVC's outputs unchanged.
 Each JSON row has exactly the keys in ``ROW_KEYS``. ``score`` follows ``eval.score.score`` with
 P_bic = the RGB PSNR of the ``bicubic`` result of the same dataset/scale/degradation; it is null
-when that row or the runtime is missing. Every output is made in a staging folder inside ``--out``
+when that row or the runtime is missing. A result of an external checkpoint (its ``external`` block,
+``models.external``) gets a note naming it and what it was trained on.
+Every output is made in a staging folder inside ``--out``
 and moved into place only when all of them were made (``core.io.staged_files``): a failure leaves
 the previous leaderboard files as they were. Exit status (``core.cli``): 0 written, 1 unusable or
 missing results (``eval.resultfiles.ResultError``: a summary that disagrees with its per-image
@@ -85,6 +87,7 @@ def group_rows(key: tuple[str, int, str], results: list[Result]) -> tuple[list[d
                                   results[0].path.parent, default_sr_root())
         notes.append(f"{where}: no bicubic result, so no scores; run `{command}`")
     rows = [_row(r, bicubic) for r in results]
+    notes += [external_note(where, r) for r in results if r.data.get("external")]
     unscored = [r["model"] for r in rows if r["score"] is None and r["runtime_ms"] is None]
     if bicubic is not None and unscored:
         notes.append(f"{where}: no runtime (evaluated with --runtime off), so no score: "
@@ -98,6 +101,13 @@ def group_rows(key: tuple[str, int, str], results: list[Result]) -> tuple[list[d
     if rows and all(r["score"] is None for r in rows):
         notes.append(f"{where}: no scores; rows sorted by PSNR RGB and not ranked")
     return rows, notes
+
+
+def external_note(where: str, result: Result) -> str:
+    """The label of an external checkpoint's row: what it is and what it was trained on."""
+    ext = result.data["external"]
+    return (f"{where}: {result.label} is an external checkpoint ({ext.get('name')}: {ext.get('source')}), "
+            f"trained on {ext.get('trained_on')}")
 
 
 def _row(result: Result, bicubic: Result | None) -> dict:

@@ -25,10 +25,10 @@ class EvalOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
-    model: Name  # registered name, or plug-in ``package.module:factory`` / ``path/file.py:factory``
+    model: Name  # registered name, plug-in ``package.module:factory`` / ``path/file.py:factory``, ``ntire23:DIR``
     dataset: Name  # registered dataset or ``folder:<path>``
     scale: Scale
-    weights: Path | None = None  # checkpoint (project or the released Bicubic++ one)
+    weights: Path | None = None  # checkpoint: a project one or a layout the model declares (models.layouts)
     label: Name | None = None  # display name in results and tables; None: the model name
     degradation: StrictStr = DEGRADATIONS[0]
     runtime: Literal["gpu", "cpu", "off"] = "off"  # gpu: the challenge protocol; cpu: labelled FP32

@@ -11,8 +11,9 @@ allocated GPU memory.
 Named option ``orientation="landscape"``: ``randn(1, 3, 2160 // S, 3840 // S)`` (720 x 1280 at x3),
 recorded in the result and never mixed with portrait figures.
 Call: the module is called directly, as the script does, when the protocol tensor already fits its
-registry entry (``multiple``/``min_size``); otherwise through ``models.padding.upscale`` (pad, crop),
-and the result says so (``call``: ``direct`` or ``pad_and_crop``).
+registry entry (``multiple``/``min_size``); otherwise through ``models.padding.pad_and_crop`` (pad,
+crop; no contract conversion: the tensor is random anyway), and the result says so (``call``:
+``direct`` or ``pad_and_crop``).
 CPU fallback ``cpu-fp32``: FP32, same input, fewer passes (``warmup``/``passes``), timed with
 ``time.perf_counter``; never scored against GPU figures. ``lr_hw`` replaces the protocol input size
 (toy sizes for quick checks; such a block records ``toy_input: true``).
@@ -39,7 +40,7 @@ from core.protocol import (
 )
 from eval.errors import EvalError
 from eval.provenance import device_info
-from models.padding import pad_to_multiple, upscale
+from models.padding import pad_and_crop, pad_to_multiple
 
 
 class RuntimeUnavailable(EvalError):
@@ -84,7 +85,7 @@ def frozen_copy(model: nn.Module) -> nn.Module:
 def protocol_runner(net: nn.Module, scale: int, shape: list[int]):
     """(callable, call name): the bare module when ``shape`` fits it, else the pad-and-crop helper."""
     if needs_padding(net, shape):
-        return (lambda inp: upscale(net, inp, scale)), "pad_and_crop"
+        return (lambda inp: pad_and_crop(net, inp, scale)), "pad_and_crop"
     return net, "direct"
 
 

@@ -32,6 +32,7 @@ from eval.errors import EvalError
 from eval.evaluate import to_tensor
 from eval.metrics import psnr_rgb
 from eval.runtime import RuntimeUnavailable, frozen_copy, summarize, timed_passes
+from models.contract import from_model, to_model
 
 VARIANTS = ("eager", "channels_last", "cuda_graphs", "compile", "compile_max_autotune", "tensorrt")
 CUDA_ONLY = ("cuda_graphs", "tensorrt")
@@ -155,28 +156,29 @@ def time_variant(variant: str, model: nn.Module, device: str, example: torch.Ten
     return repeat_stats(means), run
 
 
-def channel_order(model: nn.Module) -> str:
-    """The channel order the module expects ("rgb" unless its registry entry says otherwise)."""
+def contract(model: nn.Module) -> tuple[str, str]:
+    """(channel order, value range) the module takes and returns (its ``rtsr_info``; RGB, unit without one)."""
     info = getattr(model, "rtsr_info", None)
-    return info.channel_order if info is not None else "rgb"
+    return (info.channel_order, info.value_range) if info is not None else ("rgb", "unit")
 
 
 def reference_psnr(model: nn.Module, device: str, lr: np.ndarray, gt: np.ndarray) -> float:
     """RGB PSNR (dB) vs ``gt`` of the FP32 eager output of ``model`` on the uint8 RGB LR mosaic."""
-    order = channel_order(model)
+    order, value_range = contract(model)
     net = prepared(model, device, half=False)
     with torch.no_grad():
-        out = net(to_tensor(lr, order, device))
-    return float(psnr_rgb(to_uint8_rgb(out, order), gt))
+        out = net(to_model(to_tensor(lr, device), order, value_range))
+    return float(psnr_rgb(to_uint8_rgb(from_model(out, order, value_range)), gt))
 
 
 def fidelity(run, model: nn.Module, device: str, lr: np.ndarray, gt: np.ndarray, psnr_fp32: float) -> dict:
     """The variant's output on the mosaic vs GT, compared with the FP32 figure; see module doc."""
-    order = channel_order(model)
+    order, value_range = contract(model)
     with torch.no_grad():
-        out = run(to_tensor(lr, order, device, half=device == "cuda"))
+        out = run(to_model(to_tensor(lr, device, half=device == "cuda"), order, value_range))
     finite = bool(torch.isfinite(out).all())
-    value = float(psnr_rgb(to_uint8_rgb(out, order), gt)) if finite else None
+    out = from_model(out, order, value_range)
+    value = float(psnr_rgb(to_uint8_rgb(out), gt)) if finite else None
     drop = None if value is None else float(psnr_fp32) - value
     return {"psnr_fp32": psnr_fp32, "psnr_variant": value, "drop_db": drop, "finite": finite,
             "tolerance_db": FIDELITY_TOL_DB, "ok": finite and drop is not None and drop <= FIDELITY_TOL_DB}

@@ -1,9 +1,12 @@
-"""Checkpoint adapters of the built-in models whose checkpoints need more than a strict load.
+"""Checkpoint adapters of the built-in models, passed to ``register`` in ``models/zoo.py``.
 
-Each is ``load_weights(checkpoint, scale, path, **kwargs) -> nn.Module`` (see ``models.registry``),
-passed to ``register(..., load_weights=...)`` in ``models/zoo.py``:
-- ``bicubic_pp_weights``: a project checkpoint ({"arch", "state_dict"}) or the authors' released
-  x3 state dict (keys renamed and BGR weights permuted to RGB once, by ``models.official``).
+Layouts (``models.layouts.Layout``: renames, transform, contract) of released checkpoints:
+- ``models.official.RELEASED_LAYOUT``: the authors' Bicubic++ x3 file (BGR weights permuted to RGB).
+- ``RFDN_AIM2020``: the AIM 2020 RFDN file of the NTIRE 2023 model zoo (``rfdn_x4_aim2020.pth``):
+  ``B1..B4`` -> ``blocks.0..3``, ``c.0`` -> ``c``, ``LR_conv`` -> ``lr_conv``, ``upsampler.0`` ->
+  ``upsampler``; trained on RGB in [0, 255] (EDSR-style ``rgb_range=255``), so a model loaded from it
+  carries ``value_range="255"``.
+Loaders (``load_weights(checkpoint, scale, path, **kwargs) -> nn.Module``) where a mapping is not enough:
 - ``rt4ksr_weights``: a project checkpoint in the training (multi-branch) or the fused form; the
   result is fused unless ``train_form=True`` is asked for (and the checkpoint has that form).
 """
@@ -12,30 +15,30 @@ from __future__ import annotations
 from pathlib import Path
 
 from baselines.rt4ksr import RT4KSR
-from models import official
-from models.bicubic_pp import BicubicPP
-from models.registry import ModelError, load_state_dict_strict, merge_arch_kwargs
+from models.errors import ModelError
+from models.layouts import Layout, Rename, load_state_dict_strict, unwrap
+from models.official import RELEASED_LAYOUT
+from models.registry import merge_arch_kwargs
+
+__all__ = ["RELEASED_LAYOUT", "RFDN_AIM2020", "rt4ksr_weights"]
 
 
-def bicubic_pp_weights(checkpoint: dict, scale: int, path: Path, **kwargs) -> BicubicPP:
-    """Build Bicubic++ from a project checkpoint ({"arch", "state_dict"}) or the authors' released state dict."""
-    if official.is_official(checkpoint):
-        state = official.to_project_state(checkpoint, path)
-        arch = official.arch_kwargs(state, path)
-        released_scale = arch.pop("scale")
-        if released_scale != scale:
-            raise ModelError(f"{path}: the released checkpoint is for scale {released_scale}, "
-                             f"not {scale}; use --scale {released_scale}")
-        kwargs = merge_arch_kwargs({"arch": {"kwargs": arch}}, "bicubic_pp", scale, kwargs, path)
-    else:
-        kwargs = merge_arch_kwargs(checkpoint, "bicubic_pp", scale, kwargs, path)
-        state = checkpoint.get("state_dict", checkpoint)
-    try:
-        model = BicubicPP(scale=scale, **kwargs)
-    except TypeError as exc:
-        raise ModelError(f"{path}: bicubic_pp got a bad argument ({exc})") from None
-    load_state_dict_strict(model, state, path)
-    return model
+def rfdn_arch_kwargs(state: dict, path: Path | str = "checkpoint") -> dict:
+    """``scale`` of an RFDN state dict from its sub-pixel conv (3 * scale**2 output channels)."""
+    out_ch = int(state["upsampler.weight"].shape[0])
+    scale = round((out_ch / 3) ** 0.5)
+    if 3 * scale * scale != out_ch:
+        raise ModelError(f"{path}: upsampler.weight has {out_ch} outputs, not 3 * scale**2")
+    return {"scale": scale}
+
+
+RFDN_AIM2020 = Layout(
+    name="rfdn-aim2020",
+    renames=(Rename("B{i}.", "blocks.{i}.", offset=-1), Rename("c.0.", "c."), Rename("LR_conv.", "lr_conv."),
+             Rename("upsampler.0.", "upsampler.")),
+    arch_kwargs=rfdn_arch_kwargs, value_range="255",
+    source="eduardzamfir/NTIRE23-RTSR demo/model_zoo/rfdn_X4.pth (AIM 2020, RGB in [0, 255])",
+)
 
 
 def rt4ksr_weights(checkpoint: dict, scale: int, path: Path, **kwargs) -> RT4KSR:
@@ -50,5 +53,6 @@ def rt4ksr_weights(checkpoint: dict, scale: int, path: Path, **kwargs) -> RT4KSR
         model = RT4KSR(scale=scale, train_form=saved_train, **kwargs)
     except TypeError as exc:
         raise ModelError(f"{path}: rt4ksr got a bad argument ({exc})") from None
-    load_state_dict_strict(model, checkpoint.get("state_dict", checkpoint), path)
+    state, steps = unwrap(checkpoint, path)
+    load_state_dict_strict(model, state, path, steps=steps)
     return model if want_train else model.reparameterize()

@@ -1,18 +1,24 @@
 """The model registry: ``register``, ``list_models``, ``model_info``, ``create_model``.
 
-A model is a factory ``f(scale: int, **kwargs) -> nn.Module`` whose module maps an
-NCHW float tensor in [0, 1], RGB order, of size H x W to one of size sH x sW (unless its
-``ModelInfo.channel_order`` says otherwise). Registered names are plain identifiers (the
-built-in ones are registered in ``models/zoo.py``); ``"package.module:factory"`` or
-``"path/to/file.py:factory"`` names a plug-in, whose metadata are attributes of its factory
-(``scales``, ``multiple``, ``min_size``, ``channel_order``, ``load_weights``).
+A model is a factory ``f(scale: int, **kwargs) -> nn.Module`` whose module maps an NCHW float
+tensor of size H x W to one of size sH x sW. Its contract (``ModelInfo``: ``channel_order`` "rgb"
+or "bgr", ``value_range`` "unit" or "255", ``models.contract``) says what the module itself takes
+and returns; ``models.padding.upscale`` converts from and to the project's RGB [0, 1] once.
+Registered names are plain identifiers (the built-in ones are registered in ``models/zoo.py``);
+``"package.module:factory"`` or ``"path/to/file.py:factory"`` names a plug-in, whose metadata are
+attributes of its factory (``scales``, ``multiple``, ``min_size``, ``channel_order``,
+``value_range``, ``layouts``, ``load_weights``); ``"ntire23:DIR"`` names a team folder in the
+NTIRE 2023 submission format (``models.ntire23``).
 
-Checkpoints: ``load_checkpoint`` (``torch.load(weights_only=True)``; an empty, truncated or
-non-dict file is a one-line ``ModelError`` naming it, for every caller: ``--weights``, ``--init``,
-resume), then the entry's ``load_weights(checkpoint, scale=, path=, **kwargs)`` when it has one,
-else a strict load into the factory's model with the architecture kwargs recorded in the
-checkpoint's ``arch`` entry (``checkpoint_arch``: a mapping, or refused). ``load_state_dict_strict``
-refuses a state dict that is not a mapping of names to tensors before comparing keys.
+Checkpoints: ``load_checkpoint`` (``torch.load(weights_only=True)``), then the entry's
+``load_weights(checkpoint, scale=, path=, **kwargs)`` when it has one, else the generic reader of
+``models.layouts``: unwrap containers and prefixes, match the model's own keys or one of its
+declared ``layouts``, transform, strict load; the architecture kwargs come from a project
+checkpoint's ``arch`` entry or from the layout. A model loaded through a layout carries that
+layout's contract.
+An empty, truncated or non-dict checkpoint, or a state dict that is not a mapping of names to
+tensors (``check_state_dict``), is a one-line ``ModelError`` naming the file, for every caller
+(``--weights``, ``--init``, resume).
 Plug-in code (import, factory, forward) runs under ``plugin_errors``: whatever it raises, even
 ``SystemExit``, becomes one line naming the plug-in.
 """
@@ -34,11 +40,21 @@ from torch import nn
 
 from core.errors import RtsrError, one_line
 from core.protocol import SCALES
+from models.contract import check_channel_order, white_level
+from models.errors import ModelError
+from models.layouts import Layout, check_state_dict, choose_layout, load_state_dict_strict, unwrap
 
-
-class ModelError(RtsrError):
-    """A model name, scale, checkpoint or plug-in that cannot be used; the message says why."""
-
+__all__ = [
+    "ModelError",
+    "ModelInfo",
+    "create_model",
+    "list_models",
+    "load_checkpoint",
+    "load_state_dict_strict",
+    "merge_arch_kwargs",
+    "model_info",
+    "register",
+]
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -49,15 +65,18 @@ class ModelInfo:
     scales: tuple[int, ...] = SCALES
     multiple: int = 1  # input H and W must be multiples of this (padding handles the rest)
     min_size: int = 1  # input H and W must be at least this (padding handles the rest)
-    channel_order: str = "rgb"  # order of the tensor the module itself expects
+    channel_order: str = "rgb"  # order of the tensor the module itself takes and returns
     trainable: bool = True
     paper: str = ""
     train_kwargs: dict = field(default_factory=dict)  # factory kwargs the trainer adds (e.g. a training form)
     load_weights: Callable[..., nn.Module] | None = field(default=None, repr=False)  # checkpoint adapter
+    value_range: str = "unit"  # "unit": white is 1.0; "255": white is 255.0 (input and output)
+    layouts: tuple[Layout, ...] = field(default=(), repr=False)  # foreign checkpoint layouts it reads
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
 MAX_DETAIL_CHARS = 160  # of a wrapped exception's message in our one-line errors
+NTIRE23_PREFIX = "ntire23:"  # "ntire23:DIR": a team folder in the challenge's submission format
 
 
 def register(
@@ -72,24 +91,42 @@ def register(
     min_size: int = 1,
     train_kwargs: dict | None = None,
     load_weights: Callable[..., nn.Module] | None = None,
+    value_range: str = "unit",
+    layouts: tuple[Layout, ...] = (),
 ):
     """Register a factory ``f(scale, **kwargs) -> nn.Module`` under ``name``; returns the factory.
 
     ``register(name, factory, ...)`` registers at once; ``@register(name, ...)`` is the decorator
-    form. ``load_weights(checkpoint, scale=, path=, **kwargs) -> nn.Module`` builds the model
-    from a loaded checkpoint when a strict state-dict load is not enough (released layouts,
-    re-parameterised forms).
+    form. ``channel_order``/``value_range``: the module's contract (``models.contract``).
+    ``layouts``: foreign checkpoint layouts it reads (``models.layouts``). ``load_weights(checkpoint,
+    scale=, path=, **kwargs) -> nn.Module`` replaces the generic reader when a mapping is not enough
+    (re-parameterised forms).
     """
 
     def decorator(fn: Callable[..., nn.Module]):
         key = name or fn.__name__
         if key in _REGISTRY:
             raise ModelError(f"model {key!r} is registered twice; pick another name")
-        _REGISTRY[key] = ModelInfo(key, fn, tuple(scales), multiple, min_size, channel_order,
-                                   trainable, paper, dict(train_kwargs or {}), load_weights)
+        _REGISTRY[key] = checked_info(ModelInfo(
+            key, fn, tuple(scales), multiple, min_size, channel_order, trainable, paper,
+            dict(train_kwargs or {}), load_weights, value_range, tuple(layouts)))
         return fn
 
     return decorator if factory is None else decorator(factory)
+
+
+def checked_info(info: ModelInfo) -> ModelInfo:
+    """``info`` when its contract names are known (its own and its layouts'); else a ModelError naming the model."""
+    try:
+        for order, value_range in [(info.channel_order, info.value_range)] + [
+                (lay.channel_order or "rgb", lay.value_range or "unit") for lay in info.layouts]:
+            check_channel_order(order)
+            white_level(value_range)
+    except ModelError as exc:
+        raise ModelError(f"model {info.name!r}: {exc}") from None
+    if not all(isinstance(lay, Layout) for lay in info.layouts):
+        raise ModelError(f"model {info.name!r}: layouts must be models.layouts.Layout objects")
+    return info
 
 
 def list_models(pattern: str = "*") -> list[str]:
@@ -99,6 +136,10 @@ def list_models(pattern: str = "*") -> list[str]:
 
 def model_info(name: str) -> ModelInfo:
     """The ``ModelInfo`` of a registered name or a ``module:factory`` plug-in."""
+    if name.startswith(NTIRE23_PREFIX):
+        from models.ntire23 import team_info  # the team-folder loader builds on this module
+
+        return team_info(name[len(NTIRE23_PREFIX):])
     if ":" in name:
         return _plugin_info(name)
     if name not in _REGISTRY:
@@ -120,18 +161,42 @@ def create_model(name: str, scale: int = 3, weights: str | Path | None = None,
             f"model {info.name!r} does not support scale {scale}; supported: "
             f"{', '.join(map(str, info.scales))}"
         )
-    checkpoint = load_checkpoint(weights) if weights is not None else None
-    if checkpoint is not None and info.load_weights is not None:
-        model = info.load_weights(checkpoint, scale=scale, path=Path(weights), **kwargs)
-    else:
-        if checkpoint is not None:
-            kwargs = merge_arch_kwargs(checkpoint, info.name, scale, kwargs, weights)
+    layout = None
+    if weights is None:
         model = _build(info, scale, kwargs)
-        if checkpoint is not None:
-            load_state_dict_strict(model, checkpoint.get("state_dict", checkpoint), weights)
+    elif info.load_weights is not None:
+        model = info.load_weights(load_checkpoint(weights), scale=scale, path=Path(weights), **kwargs)
+    else:
+        model, layout = _load(info, scale, kwargs, load_checkpoint(weights), Path(weights))
+    if layout is not None:
+        info = replace(info, channel_order=layout.channel_order or info.channel_order,
+                       value_range=layout.value_range or info.value_range)
     model.rtsr_info = info  # type: ignore[attr-defined]
     model.rtsr_scale = scale  # type: ignore[attr-defined]
+    model.rtsr_layout = None if layout is None else layout.name  # type: ignore[attr-defined]
     return model.eval()
+
+
+def _load(info: ModelInfo, scale: int, kwargs: dict, checkpoint: dict, path: Path
+          ) -> tuple[nn.Module, Layout | None]:
+    """Build ``info``'s model from ``checkpoint`` in its own or a declared layout (``models.layouts``)."""
+    state, steps = unwrap(checkpoint, path)
+    own_kwargs = merge_arch_kwargs(checkpoint, info.name, scale, kwargs, path)
+    model = _build(info, scale, own_kwargs)
+    layout, state = choose_layout(state, model.state_dict(), info.layouts, path, info.name, steps)
+    if layout is not None:
+        if layout.transform is not None:
+            state = layout.transform(state)
+        arch = dict(layout.arch_kwargs(state, path)) if layout.arch_kwargs is not None else {}
+        arch_scale = arch.pop("scale", scale)
+        if arch_scale != scale:
+            raise ModelError(f"{path}: the {layout.name} checkpoint is for scale {arch_scale}, not "
+                             f"{scale}; use --scale {arch_scale}")
+        layout_kwargs = merge_arch_kwargs({"arch": {"kwargs": arch}}, info.name, scale, kwargs, path)
+        if layout_kwargs != own_kwargs:
+            model = _build(info, scale, layout_kwargs)
+    load_state_dict_strict(model, state, path, layout, steps)
+    return model, layout
 
 
 def _build(info: ModelInfo, scale: int, kwargs: dict) -> nn.Module:
@@ -227,39 +292,6 @@ def merge_arch_kwargs(checkpoint: dict, name: str, scale: int, kwargs: dict, pat
     return merged
 
 
-def load_state_dict_strict(model: nn.Module, state: dict, path) -> None:
-    """``load_state_dict(strict=True)`` with a one-line error naming missing/unexpected/misshaped keys."""
-    check_state_dict(state, path)
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    misshaped = [k for k in own if k in state and tuple(own[k].shape) != tuple(state[k].shape)]
-    if missing or unexpected or misshaped:
-        parts = []
-        if missing:
-            parts.append(f"missing {missing[:4]}")
-        if unexpected:
-            parts.append(f"unexpected {unexpected[:4]}")
-        if misshaped:
-            k = misshaped[0]
-            parts.append(f"shape of {k} is {tuple(state[k].shape)}, model wants {tuple(own[k].shape)}")
-        raise ModelError(f"{path}: weights do not fit the model: {'; '.join(parts)}")
-    model.load_state_dict(state, strict=True)
-
-
-def check_state_dict(state, path) -> None:
-    """ModelError unless ``state`` is a non-empty mapping of string names to tensors."""
-    if not isinstance(state, dict):
-        raise ModelError(f"{path}: the state dict is a {type(state).__name__}, expected a mapping of "
-                         "parameter names to tensors; the file is not a weights file")
-    if not state:
-        raise ModelError(f"{path}: the state dict is empty; the file holds no weights")
-    for key, value in state.items():
-        if not isinstance(key, str) or not isinstance(value, torch.Tensor):
-            raise ModelError(f"{path}: state dict entry {key!r} is a {type(value).__name__}, "
-                             "expected a tensor; the file is not a weights file")
-
-
 def is_plugin(name: str) -> bool:
     """True for a ``module:factory`` plug-in name (not a registered model)."""
     return ":" in name
@@ -297,15 +329,22 @@ def _plugin_info(spec: str) -> ModelInfo:
     factory = getattr(module, attr, None)
     if not callable(factory):
         raise ModelError(f"plug-in {spec!r}: {module_name} has no callable {attr!r}")
-    base = ModelInfo(spec, factory, scales=(), trainable=True)
-    return replace(
+    return info_from_attributes(spec, factory)
+
+
+def info_from_attributes(name: str, factory: Callable[..., nn.Module]) -> ModelInfo:
+    """A plug-in's ``ModelInfo`` from its factory's attributes (``scales``, ``multiple``, ...), checked."""
+    base = ModelInfo(name, factory, scales=(), trainable=True)
+    return checked_info(replace(
         base,
         scales=tuple(getattr(factory, "scales", ())),
         multiple=int(getattr(factory, "multiple", 1)),
         min_size=int(getattr(factory, "min_size", 1)),
         channel_order=str(getattr(factory, "channel_order", "rgb")),
+        value_range=str(getattr(factory, "value_range", "unit")),
+        layouts=tuple(getattr(factory, "layouts", ())),
         load_weights=getattr(factory, "load_weights", None),
-    )
+    ))
 
 
 def _import_plugin_module(module_name: str, spec: str):

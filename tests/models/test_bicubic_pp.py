@@ -8,7 +8,7 @@ import torch
 from models import create_model, upscale
 from models.bicubic_pp import BicubicPP
 from models.cost import count_params
-from models.official import KEY_MAP, bgr_to_rgb, rename, to_project_state
+from models.official import RELEASED_LAYOUT, bgr_to_rgb
 
 
 def test_default_is_the_papers_final_x3_net():
@@ -73,8 +73,9 @@ def test_bgr_to_rgb_permutation_is_exact():
 
 
 def test_rename_covers_released_keys():
-    state = {k: torch.zeros(1, 1, 1, 1) for k in KEY_MAP}
-    assert set(rename(state)) == {"head.weight", "blocks.0.0.weight", "blocks.0.1.weight", "tail.weight"}
+    state = {k: torch.zeros(1, 1, 1, 1) for k in ("conv0.weight", "conv1.weight", "conv2.weight", "conv_out.weight")}
+    renamed = RELEASED_LAYOUT.rename_to_ours(state)
+    assert set(renamed) == {"head.weight", "blocks.0.0.weight", "blocks.0.1.weight", "tail.weight"}
 
 
 def psnr_rgb(model, lr: np.ndarray, gt: np.ndarray, scale: int) -> float:
@@ -107,7 +108,7 @@ def test_released_checkpoint_beats_bicubic_in_rgb_and_needs_the_flip(baby, relea
     p_released = psnr_rgb(released, lr, gt, 3)
     p_bicubic = psnr_rgb(create_model("bicubic", scale=3), lr, gt, 3)
     unflipped = BicubicPP(3)
-    unflipped.load_state_dict(to_project_state(torch.load(released_checkpoint, weights_only=True), rgb=False))
+    unflipped.load_state_dict(RELEASED_LAYOUT.rename_to_ours(torch.load(released_checkpoint, weights_only=True)))
     unflipped.rtsr_info = released.rtsr_info
     p_unflipped = psnr_rgb(unflipped, lr, gt, 3)
     # measured (Pillow/libjpeg-turbo here, centre crop): released 31.44, bicubic 30.80, unflipped 31.22 dB

@@ -115,7 +115,7 @@ def test_registry_metadata(name):
 
 def test_registry_lists_the_required_models():
     assert list_models() == ["abpn", "bicubic", "bicubic_matlab", "bicubic_pp", "espcn", "fsrcnn",
-                             "rfdn", "rt4ksr"]
+                             "imdn", "rfdn", "rt4ksr"]
     assert list_models("bicubic*") == ["bicubic", "bicubic_matlab", "bicubic_pp"]
     assert not model_info("bicubic").trainable and not model_info("bicubic_matlab").trainable
     assert model_info("bicubic_pp").multiple == 2
