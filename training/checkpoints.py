@@ -13,6 +13,7 @@ from torch import nn
 
 from core.io import atomic_path
 from models.registry import create_model, load_checkpoint, model_info
+from training import distributed
 from training.config import TrainConfig, TrainError
 from training.debias import without_biases
 
@@ -58,7 +59,8 @@ def resume_state(cfg: TrainConfig, arch: dict, out: Path) -> dict | None:
     old = ckpt.get("config") or {}
     if old != cfg.identity():
         changed = sorted(k for k in set(old) | set(cfg.identity()) if old.get(k) != cfg.identity().get(k))
-        print(f"note: {path} was made with other settings ({', '.join(changed)}); starting this run over")
+        if distributed.is_main():
+            print(f"note: {path} was made with other settings ({', '.join(changed)}); starting this run over")
         return None
     return ckpt
 
