@@ -106,8 +106,11 @@ def collect(show: list) -> tuple[list[dict], list[str]]:
                 skipped.append(name)
             continue
         variant = {k: params["ablation"].get(k) for k in AXES}
+        psnr = metrics.get("psnr_rgb") or {}
+        test_sets = [s for s in params.get("test_sets") or [] if s in psnr] + sorted(
+            s for s in psnr if s not in (params.get("test_sets") or []))  # the profile's order
         row = {"experiment": name, "timestamp": data.get("timestamp") or "", "variant": variant,
-               "setting": setting_of(params, metrics), "metrics": metrics}
+               "setting": setting_of(params, metrics), "metrics": metrics, "test_sets": test_sets}
         key = (row["setting"], json.dumps(variant, sort_keys=True))
         if key in rows:
             old, new = sorted([rows[key], row], key=lambda r: r["timestamp"])
@@ -168,7 +171,7 @@ def table_rows(rows: list[dict], sweeps: dict[str, dict]) -> list[dict]:
         m = r["metrics"]
         flat = {"experiment": r["experiment"], "variant": variant_label(r["variant"]), **r["variant"],
                 "params": m.get("params"), "gflops_720p": m.get("gflops_720p")}
-        flat.update({f"psnr_rgb {s}": v for s, v in sorted((m.get("psnr_rgb") or {}).items())})
+        flat.update({f"psnr_rgb {s}": m["psnr_rgb"][s] for s in r["test_sets"]})
         flat["cpu_ms"] = m.get("runtime_ms") if m.get("runtime_protocol") == "cpu-fp32" else None
         flat.update({f"gpu_ms {card}": gpu_ms(r["variant"], m.get("scale"), sw) for card, sw in sweeps.items()})
         out.append(flat)
