@@ -1,0 +1,62 @@
+"""A throwaway copy of the workspace as its own git repository, and DVC run there, for pipeline tests.
+
+The copy holds the files git would check out (tracked, plus new files not yet committed and not
+ignored), committed once; ``dvc`` runs in it with the user's environment minus the test session's
+``RTSR_DATA_ROOT`` (the pipeline's outputs must land in the copy's ``data/``, as in a user's checkout).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from core.paths import REPO_ROOT
+
+GIT_ID = ["-c", "user.name=rtsr-test", "-c", "user.email=test@rtsr-bench.invalid"]
+
+
+def pipeline_env() -> dict:
+    """The environment of a user's shell: no test data root, one thread per process on a 2-core runner."""
+    env = {k: v for k, v in os.environ.items() if k != "RTSR_DATA_ROOT"}
+    env.setdefault("OMP_NUM_THREADS", "1")
+    return env
+
+
+def run(cmd: list[str], cwd: Path, timeout: float = 600) -> str:
+    """Run ``cmd`` in ``cwd``; its stdout, or AssertionError with the output's tail when it fails."""
+    proc = subprocess.run(cmd, cwd=cwd, env=pipeline_env(), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+def git(cwd: Path, *args: str) -> str:
+    """``git`` with a fixed identity in ``cwd``."""
+    return run(["git", *GIT_ID, *args], cwd)
+
+
+def workspace_copy(dest: Path) -> Path:
+    """Copy the workspace's checked-out files to ``dest``, ``git init`` and commit them; returns ``dest``."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO_ROOT,
+                            check=True, capture_output=True, text=True).stdout.splitlines()
+    for rel in listed:
+        if (REPO_ROOT / rel).is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO_ROOT / rel, dest / rel)
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "workspace copy")
+    return dest
+
+
+def wait_for_queue(repo: Path, timeout: float = 900, poll: float = 3) -> str:
+    """Wait until ``dvc queue status`` lists no queued or running experiment; its last output."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = run(["dvc", "queue", "status"], repo)
+        if not any(word in status for word in (" Queued", " Running")):
+            return status
+        assert time.monotonic() < deadline, f"the DVC queue did not finish in {timeout} s:\n{status}"
+        time.sleep(poll)
