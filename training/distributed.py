@@ -89,6 +89,19 @@ def check_global_batch(batch: int) -> None:
                          "processes; change --batch or --nproc-per-node")
 
 
+def check_same_on_all_ranks(value: int, what: str) -> None:
+    """TrainError unless every rank holds the same integer ``value`` (e.g. the epoch it resumes from)."""
+    if not active():
+        return
+    cuda = dist.get_backend() == "nccl"
+    device = torch.device("cuda", torch.cuda.current_device()) if cuda else torch.device("cpu")
+    bounds = torch.tensor([value, -value], dtype=torch.int64, device=device)
+    dist.all_reduce(bounds, op=dist.ReduceOp.MAX)  # (max, -min) over the ranks
+    if int(bounds[0]) != -int(bounds[1]):
+        raise TrainError(f"the ranks disagree on {what} ({-int(bounds[1])} to {int(bounds[0])}): every node must "
+                         "see the same run folder; put --out (and data/) on a filesystem shared by all nodes")
+
+
 def shard(items: Sequence) -> list:
     """This rank's contiguous share of a global batch (``len(items) / world_size()`` items)."""
     per_rank = len(items) // world_size()

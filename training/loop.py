@@ -134,6 +134,7 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
     start, history, best = 0, [], {"val_psnr_rgb": None, "epoch": None}
     if state is not None:
         start, history, best = restore(state, model, opt, scaler, gen, uses_amp(cfg, cuda))
+    distributed.check_same_on_all_ranks(start, f"the epoch to resume from ({out / 'last.pt'})")
 
     iters = math.ceil(cfg.pairs_per_epoch / cfg.batch)
     with progress_bar(cfg.progress and distributed.is_main()) as bar:

@@ -117,3 +117,17 @@ def test_without_torchrun_everything_is_the_single_process_identity(monkeypatch)
         assert distributed.mean_over_ranks(torch.tensor(2.5)) == 2.5
         model = torch.nn.Linear(2, 2)
         assert distributed.wrap(model, torch.device("cpu")) is model
+
+
+def test_ranks_that_see_different_run_folders_are_refused(monkeypatch):
+    """A node without the shared --out folder would start over while rank 0 resumes: refused."""
+    monkeypatch.setattr(distributed, "active", lambda: True)
+    monkeypatch.setattr(distributed.dist, "get_backend", lambda: "gloo")
+
+    def other_rank_resumes_at_3(tensor, op=None):  # this rank: 0; the other: 3
+        tensor.copy_(torch.maximum(tensor, torch.tensor([3, -3])))
+
+    monkeypatch.setattr(distributed.dist, "all_reduce", other_rank_resumes_at_3)
+    with pytest.raises(Exception, match=r"disagree on the epoch \(0 to 3\).*shared by all nodes"):
+        distributed.check_same_on_all_ranks(0, "the epoch")
+    distributed.check_same_on_all_ranks(3, "the epoch")  # every rank at 3: fine
