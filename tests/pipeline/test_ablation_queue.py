@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import shlex
 import shutil
 import sys
 
 import pytest
 
+from core.params import composed_params
+from core.paths import REPO_ROOT
 from models.cost import count_params
 from models.registry import create_model
 from tests.pipeline.workspace import git, run, wait_for_queue, workspace_copy
@@ -68,3 +71,29 @@ def test_queued_grid_is_listed_by_dvc_and_tabled_by_eval_ablations(tmp_path):
     params_column = [int(row.split(" | ")[8]) for row in table]
     assert params_column == [variants[(c, b)]["params"] for c in (4, 8) for b in (1, 2)]
     assert (repo / "leaderboard" / "ablations.png").is_file()
+
+
+def documented_commands(text: str) -> list[str]:
+    """The `dvc exp run --queue ablation/dvc.yaml ...` command lines of a document (comments stripped)."""
+    lines = (line.strip().lstrip("#").strip() for line in text.splitlines())
+    return [line for line in lines if line.startswith("dvc exp run --queue ablation/dvc.yaml")]
+
+
+def test_the_documented_default_grid_is_eight_buildable_variants():
+    """README and ablation/dvc.yaml give the same command; its grid is 2 x 2 x 2 real Bicubic++ variants."""
+    readme = documented_commands((REPO_ROOT / "README.md").read_text())
+    header = documented_commands((REPO_ROOT / "ablation" / "dvc.yaml").read_text())
+    assert len(readme) == 1 and readme == header
+    args = shlex.split(readme[0])
+    overrides = [args[i + 1] for i, a in enumerate(args) if a == "-S"]
+    fixed = [o for o in overrides if "," not in o]
+    axes = {k: v.split(",") for k, v in (o.split("=", 1) for o in overrides if "," in o)}
+    assert fixed == ["profile=mirror"] and len(list(itertools.product(*axes.values()))) == 8
+    params = composed_params(fixed)
+    for combo in itertools.product(*axes.values()):
+        variant = dict(params["ablation"])
+        for key, value in zip(axes, combo):
+            section, name = key.split(".")
+            assert section == "ablation" and name in variant, key
+            variant[name] = type(variant[name])(value)
+        create_model("bicubic_pp", scale=params["scale"], **variant)
