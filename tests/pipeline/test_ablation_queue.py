@@ -42,8 +42,7 @@ def test_queued_grid_is_listed_by_dvc_and_tabled_by_eval_ablations(tmp_path):
     queued = run(["dvc", "exp", "run", "--queue", "ablation/dvc.yaml", *grid, *toy], repo)
     assert queued.count("Queued experiment") == 4, queued  # the cartesian product of the grid
     run(["dvc", "queue", "start", "--jobs", "2"], repo)
-    status = wait_for_queue(repo)
-    assert status.count(" Success") == 4, status
+    assert wait_for_queue(repo) == 4
 
     shown = json.loads(run(["dvc", "exp", "show", "--json"], repo))
     experiments = [rev["data"] for e in shown for x in e.get("experiments") or [] for rev in x["revs"]]

@@ -51,12 +51,21 @@ def workspace_copy(dest: Path) -> Path:
     return dest
 
 
-def wait_for_queue(repo: Path, timeout: float = 900, poll: float = 3) -> str:
-    """Wait until ``dvc queue status`` lists no queued or running experiment; its last output."""
+def wait_for_queue(repo: Path, timeout: float = 900, poll: float = 3) -> int:
+    """Wait until DVC's experiment queue in ``repo`` has nothing queued or running; the number that succeeded.
+
+    Reads the queue through DVC's API (queued messages and result files) and not with
+    ``dvc queue status``, whose worker inspection can race with a busy worker on the filesystem
+    broker and stop it (treeverse/dvc-task#73).
+    """
+    from dvc.repo import Repo
+
     deadline = time.monotonic() + timeout
     while True:
-        status = run(["dvc", "queue", "status"], repo)
-        if not any(word in status for word in (" Queued", " Running")):
-            return status
-        assert time.monotonic() < deadline, f"the DVC queue did not finish in {timeout} s:\n{status}"
+        with Repo(str(repo)) as dvc_repo:
+            queue = dvc_repo.experiments.celery_queue
+            pending = len(list(queue.iter_queued())) + len(list(queue.iter_active()))
+            if not pending:
+                return len(list(queue.iter_success()))
+        assert time.monotonic() < deadline, f"the DVC queue still had {pending} experiments after {timeout} s"
         time.sleep(poll)
