@@ -10,6 +10,7 @@ One process reports: ``reporting()`` is the single place that decides it (under 
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 
 
 def reporting() -> bool:
-    """Whether this process prints progress (every process today; under DDP, only rank 0)."""
-    return True
+    """Whether this process prints progress: every process, except the ranks > 0 of a torchrun job ($RANK)."""
+    return os.environ.get("RANK", "0") == "0"
 
 
 def say(message: str) -> None:

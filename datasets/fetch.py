@@ -175,8 +175,19 @@ def _source_mode(path: Path) -> str:
 
 
 def _optional_path(text: str) -> Path | None:
-    """``--mirror ""`` (as DVC passes an empty ``mirror`` param) means no mirror given."""
-    return Path(text) if text.strip() else None
+    """``--mirror ""`` (as DVC passes an empty ``mirror`` param) means no mirror given; a relative path
+    is taken from the workspace the pipeline was started in (``mirror_from_workspace``)."""
+    return mirror_from_workspace(Path(text)) if text.strip() else None
+
+
+def mirror_from_workspace(path: Path) -> Path:
+    """A relative mirror path from the DVC workspace that started this stage (``$DVC_ROOT``) when the
+    stage runs elsewhere: a queued experiment runs in a temporary copy (``.dvc/tmp/exps/...``), where
+    the mirror profile's ``../shared/sr-data`` would not exist. Unchanged otherwise."""
+    origin = os.environ.get("DVC_ROOT")
+    if path.is_absolute() or not origin or Path(origin).resolve() == Path.cwd().resolve():
+        return path
+    return Path(os.path.normpath(Path(origin).resolve() / path))
 
 
 @cli_main

@@ -103,16 +103,33 @@ def sample_coords(lr: torch.Tensor, lr_patch: int, generator: torch.Generator,
     return top, left, k
 
 
-def random_patch_batch(lr_list, hr_list, batch: int, lr_patch: int, scale: int,
-                       generator: torch.Generator, augment: bool = True):
-    """Batch of aligned patches from uint8 CHW tensors: (lr B3pp, hr B3(pS)(pS)) float in [0, 1]."""
+def batch_coords(lr_list, batch: int, lr_patch: int, generator: torch.Generator,
+                 augment: bool = True) -> list[tuple[int, int, int, int]]:
+    """(image index, top, left, k) of ``batch`` random patches, drawn from ``generator`` (CPU) in one fixed
+    order: the ``batch`` image indices, then each patch's position and augmentation.
+
+    Drawing a whole batch's coordinates is cheap; cropping is not. A data-parallel run draws the same
+    global batch on every process and crops only its share (``training.distributed.shard``), so the
+    patches do not depend on the number of processes.
+    """
     check_patch_fits(lr_list, lr_patch)
     idx = torch.randint(0, len(lr_list), (batch,), generator=generator).tolist()
+    return [(i, *sample_coords(lr_list[i], lr_patch, generator, augment)) for i in idx]
+
+
+def crop_batch(lr_list, hr_list, coords, lr_patch: int, scale: int):
+    """The aligned patches at ``coords`` ((image, top, left, k) each) of uint8 CHW tensors:
+    (lr B3pp, hr B3(pS)(pS)) float in [0, 1] on the images' device."""
     lrs, hrs = [], []
-    for i in idx:
-        top, left, k = sample_coords(lr_list[i], lr_patch, generator, augment)
+    for i, top, left, k in coords:
         lr_p, hr_p = crop_pair(lr_list[i], hr_list[i], top, left, lr_patch, scale, k)
         lrs.append(lr_p)
         hrs.append(hr_p)
     return torch.stack(lrs).float().div_(255), torch.stack(hrs).float().div_(255)
 
+
+def random_patch_batch(lr_list, hr_list, batch: int, lr_patch: int, scale: int,
+                       generator: torch.Generator, augment: bool = True):
+    """Batch of aligned patches from uint8 CHW tensors: (lr B3pp, hr B3(pS)(pS)) float in [0, 1]."""
+    return crop_batch(lr_list, hr_list, batch_coords(lr_list, batch, lr_patch, generator, augment),
+                      lr_patch, scale)

@@ -19,7 +19,8 @@ import pytest
 
 from tests.importgraph import PACKAGES, direct_imports, module_files
 
-REPORTING = {"eval.resultfiles", "eval.leaderboard", "eval.plots", "eval.site", "eval.regress"}
+REPORTING = {"eval.resultfiles", "eval.leaderboard", "eval.plots", "eval.site", "eval.regress",
+             "eval.ablation_metrics", "eval.ablations"}
 ORCHESTRATION = "eval.gpu_suite"  # a package: every module in it
 LAYERS = (("core",), ("datasets",), ("baselines",), ("models",), ("eval",), ("training", "reporting"),
           ("orchestration",))

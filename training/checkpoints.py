@@ -20,6 +20,7 @@ from models.registry import (
     load_checkpoint,
     model_info,
 )
+from training import distributed
 from training.config import TrainConfig, TrainError
 from training.debias import without_biases
 

@@ -11,6 +11,8 @@ through ``models.padding.upscale``, every ``val_every`` epochs and at the last o
 Outputs in ``out``: last.pt (resume state), best.pt (best validation PSNR), metrics.csv (per epoch:
 epoch, lr, train_loss, seconds), val.csv (epoch, val_psnr_rgb), summary.json. All written atomically.
 A run whose ``out/last.pt`` exists resumes from it (model, optimizer, AMP scaler, epoch, RNG states).
+Under ``torchrun --nproc-per-node N`` (``training.distributed``): ``batch`` is the global batch, split
+over the N processes, gradients are all-reduced by DDP, and only rank 0 validates and writes.
 """
 from __future__ import annotations
 
@@ -23,8 +25,9 @@ import torch
 from torch import nn
 
 from core.progress import EpochProgress, hms, say
-from datasets.patches import check_patch_fits, random_patch_batch
+from datasets.patches import batch_coords, check_patch_fits, crop_batch
 from models.registry import describe, plugin_errors
+from training import distributed
 from training.checkpoints import (
     best_state,
     build_model,
@@ -80,8 +83,9 @@ def optimizer_for(model: nn.Module, cfg: TrainConfig, cuda: bool):
 
 
 def patch_batch(data: tuple[list, list], cfg: TrainConfig, gen: torch.Generator, cuda: bool):
-    """One random aligned (LR, HR) float NCHW [0, 1] batch; channels_last LR on CUDA."""
-    inputs, targets = random_patch_batch(*data, cfg.batch, cfg.lr_patch, cfg.scale, gen, cfg.augment)
+    """This rank's share of one random aligned (LR, HR) float NCHW [0, 1] global batch; channels_last LR on CUDA."""
+    coords = batch_coords(data[0], cfg.batch, cfg.lr_patch, gen, cfg.augment)  # the same on every rank
+    inputs, targets = crop_batch(*data, distributed.shard(coords), cfg.lr_patch, cfg.scale)
     if cuda:
         inputs = inputs.contiguous(memory_format=torch.channels_last)
     return inputs, targets
@@ -105,7 +109,7 @@ def train_step(model: nn.Module, opt: torch.optim.Optimizer, scaler: torch.amp.G
 
 def train_epoch(model: nn.Module, opt, scaler, data: tuple[list, list], cfg: TrainConfig,
                 learning_rate: float, gen: torch.Generator, iters: int, on_step) -> float:
-    """``iters`` Adam steps on random aligned patch batches at ``learning_rate``; the mean loss."""
+    """``iters`` Adam steps on random aligned patch batches at ``learning_rate``; the mean loss (over ranks)."""
     for group in opt.param_groups:
         group["lr"] = learning_rate
     cuda = next(model.parameters()).is_cuda
@@ -116,7 +120,7 @@ def train_epoch(model: nn.Module, opt, scaler, data: tuple[list, list], cfg: Tra
         loss = train_step(model, opt, scaler, loss_fn, *patch_batch(data, cfg, gen, cuda), amp)
         loss_sum += loss
         on_step(loss)
-    return float(loss_sum) / iters
+    return distributed.mean_over_ranks(loss_sum) / iters
 
 
 def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -> dict:
@@ -124,40 +128,44 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
     check_config(cfg)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = resolve_device(cfg.device)
+    device = distributed.local_device(resolve_device(cfg.device))
     cuda = device.type == "cuda"
+    distributed.check_global_batch(cfg.batch)
     out = Path(cfg.out)
     model, arch = build_model(cfg)
     check_patch_multiple(cfg, model)
     state = resume_state(cfg, arch, out)
     if state is not None and state["epoch"] >= cfg.epochs:
         return already_trained(cfg, arch, model, state, device)
-    images, targets, names = load_split(cfg.train_sets, cfg, device)
+    with distributed.main_first():  # rank 0 degrades missing inputs, the others then read them
+        images, targets, names = load_split(cfg.train_sets, cfg, device)
     check_patch_fits(images, cfg.lr_patch, names)
-    val_items = load_validation(cfg, device)
+    val_items = load_validation(cfg, device) if distributed.is_main() else []
 
     model, opt, scaler = optimizer_for(model.to(device).train(), cfg, cuda)
+    trained = distributed.wrap(model, device)  # DDP in a process group; ``model`` is what is saved
     gen = torch.Generator().manual_seed(cfg.seed)
     start, history, best = 0, [], {"val_psnr_rgb": None, "epoch": None}
     if state is not None:
         start, history, best = restore(state, model, opt, scaler, gen, uses_amp(cfg, cuda), out / "last.pt")
+    distributed.check_same_on_all_ranks(start, f"the epoch to resume from ({out / 'last.pt'})")
 
     iters = math.ceil(cfg.pairs_per_epoch / cfg.batch)
     say(f"{out.name}: {cfg.model} x{cfg.scale} on {'+'.join(cfg.train_sets)} (val {'+'.join(cfg.val_sets)}), "
         f"{'resuming at ' if start else ''}epoch {start + 1} of {cfg.epochs}, {iters} steps of "
         f"{cfg.batch} patches per epoch, {device}")
-    with EpochProgress(out.name, start + 1, cfg.epochs, iters, bar=cfg.progress) as progress:
+    with EpochProgress(out.name, start + 1, cfg.epochs, iters, bar=cfg.progress and distributed.is_main()) as progress:
         for epoch in range(start, cfg.epochs):
             t0 = time.perf_counter()
             learning_rate = lr_at(cfg.schedule, epoch, cfg.epochs, cfg.lr)
             with plugin_errors(model.rtsr_info, f"training epoch {epoch + 1}"):
-                mean_loss = train_epoch(model, opt, scaler, (images, targets), cfg, learning_rate, gen,
+                mean_loss = train_epoch(trained, opt, scaler, (images, targets), cfg, learning_rate, gen,
                                         iters, progress.step)
             if not math.isfinite(mean_loss):
                 raise TrainError(f"epoch {epoch + 1}: training loss is {mean_loss}; stopped. "
                                  f"{kept_checkpoint(out)}; lower --lr or check the data")
             val = None
-            if (epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs:
+            if distributed.is_main() and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs):
                 with plugin_errors(model.rtsr_info, f"validation after epoch {epoch + 1}"):
                     val = validate(model, val_items, cfg.scale)
                 if best["val_psnr_rgb"] is None or val > best["val_psnr_rgb"]:
@@ -165,11 +173,15 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
                     save_checkpoint(best_state(cfg, arch, model, epoch + 1, val), out / "best.pt")
             history.append({"epoch": epoch + 1, "lr": learning_rate, "train_loss": mean_loss,
                             "val_psnr_rgb": val, "seconds": time.perf_counter() - t0})
-            save_checkpoint(last_state(cfg, arch, model, opt, scaler, gen, history, best), out / "last.pt")
-            write_tables(out, history)
+            if distributed.is_main():
+                save_checkpoint(last_state(cfg, arch, model, opt, scaler, gen, history, best), out / "last.pt")
+                write_tables(out, history)
+            distributed.barrier()
             progress.epoch(epoch + 1, mean_loss, val, best["val_psnr_rgb"])
             if on_epoch_end is not None:
                 on_epoch_end(epoch + 1)
+    if not distributed.is_main():
+        return {}
     summary = write_summary(cfg, arch, model, history, best, device)
     say(f"{out.name}: done: best val PSNR {best['val_psnr_rgb']:.3f} dB (epoch {best['epoch']}), "
         f"{summary['params']:,} params, epochs {start + 1}-{cfg.epochs} in "
@@ -184,4 +196,6 @@ def already_trained(cfg: TrainConfig, arch: dict, model: nn.Module, state: dict,
     best = state["best"]
     say(f"{out.name}: nothing to do: {out / 'last.pt'} already holds all {cfg.epochs} epochs "
         f"(best val PSNR {best['val_psnr_rgb']:.3f} dB at epoch {best['epoch']})")
+    if not distributed.is_main():
+        return {}
     return write_summary(cfg, arch, model, list(state["history"]), dict(best), device)

@@ -30,6 +30,7 @@ from core.hashing import file_sha256
 from core.io import write_atomic
 from core.progress import say
 from models.registry import create_model, load_checkpoint
+from training import distributed
 from training.checkpoints import build_model, save_checkpoint
 from training.config import TrainConfig
 from training.data import load_validation
@@ -180,7 +181,10 @@ def write_log(path: Path, records: list) -> None:
 
 
 def prune_stage(cfg: TrainConfig, target: int) -> dict:
-    """Prune ``cfg.init`` to ``target`` channels (reusing out/pruned.pt when made from the same input), then finetune."""
+    """Prune ``cfg.init`` to ``target`` channels (reusing out/pruned.pt when made from the same input), then finetune.
+
+    Under torchrun only rank 0 prunes (the others wait), then every rank finetunes.
+    """
     if not cfg.init:
         raise PruneError("pruning needs --init (the stage-1 checkpoint)")
     out = Path(cfg.out)
@@ -188,7 +192,7 @@ def prune_stage(cfg: TrainConfig, target: int) -> dict:
     key = {"init_sha256": file_sha256(cfg.init), "target": target, "val_sets": list(cfg.val_sets),
            "val_crop": cfg.val_crop, "scale": cfg.scale}
     done = load_checkpoint(pruned_path) if pruned_path.is_file() else None
-    if done is None or done.get("prune") != key:
+    if distributed.is_main() and (done is None or done.get("prune") != key):
         model, arch = build_model(cfg)
         device = resolve_device(cfg.device)
         model = model.to(device).eval()
@@ -202,8 +206,9 @@ def prune_stage(cfg: TrainConfig, target: int) -> dict:
         small, kwargs = remove_channels(model.cpu(), removed, cfg.model, cfg.scale, arch["kwargs"])
         save_checkpoint({"arch": {**arch, "kwargs": kwargs}, "state_dict": small.state_dict(), "prune": key,
                      "removed": removed, "log": model.prune_log}, pruned_path)
-    else:
+    elif distributed.is_main():
         say(f"{out.name}: {pruned_path} was pruned from this {cfg.init} already; finetuning it")
+    distributed.barrier()
     return train(cfg.model_copy(update={"init": str(pruned_path)}))
 
 
@@ -218,9 +223,12 @@ def main(argv: list[str] | None = None) -> None:
     add_train_args(parser)
     parser.add_argument("--target", type=int, required=True, help="channels per group after pruning (required; the paper's and params' prune.target: 32)")
     args = parser.parse_args(argv)
-    summary = prune_stage(config_from_args(args), args.target)
-    say(f"{Path(args.out or '.').name}: {summary['model']} pruned to {summary['arch']['kwargs'].get('channels')} "
-        f"channels, best val PSNR {summary['best_val_psnr_rgb']:.3f} dB, {summary['params']:,} params")
+    cfg = config_from_args(args)
+    with distributed.process_group(cfg.device):
+        summary = prune_stage(cfg, args.target)
+        if distributed.is_main():
+            say(f"{Path(args.out or '.').name}: {summary['model']} pruned to {summary['arch']['kwargs'].get('channels')} "
+                f"channels, best val PSNR {summary['best_val_psnr_rgb']:.3f} dB, {summary['params']:,} params")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 ``--config FILE --section A B ...`` reads the TrainConfig fields from those YAML mappings, merged in
 order (``train.base`` holds what every stage shares, then the stage's own section); flags given on
 the command line override them. Stage 3 of Bicubic++ is ``--init <stage-2 best.pt> --drop-bias``.
+Data-parallel: ``torchrun --nproc-per-node N -m training.train ...`` (same flags; ``training.distributed``).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import yaml
 
 from core.cli import cli_main, description
 from core.protocol import DEGRADATIONS
+from training import distributed
 from training.config import LOSSES, ConfigError, TrainConfig, make_train_config, read_sections
 from training.loop import train
 from training.schedule import SCHEDULES
@@ -98,7 +100,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m training.train", description=description(__doc__))
     add_train_args(parser)
     args = parser.parse_args(argv)
-    train(config_from_args(args))  # the loop prints a line per epoch and the outcome (core.progress)
+    cfg = config_from_args(args)
+    with distributed.process_group(cfg.device):
+        train(cfg)  # the loop prints a line per epoch and the outcome (core.progress), on rank 0
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import dataclasses
 import io
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -162,3 +163,22 @@ def _jpeg_bytes() -> bytes:
     buf = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)).save(buf, "JPEG")
     return buf.getvalue()
+
+
+def test_relative_mirror_is_read_from_the_workspace_that_queued_the_experiment(tmp_path, monkeypatch):
+    """A queued DVC experiment runs in <repo>/.dvc/tmp/exps/tmpX with DVC_ROOT=<repo>: the mirror
+    profile's ``../shared/sr-data`` means <repo>/../shared/sr-data there, as in the workspace."""
+    from datasets.fetch import mirror_from_workspace
+
+    repo = tmp_path / "repo"
+    temp_copy = repo / ".dvc" / "tmp" / "exps" / "tmpabc"
+    temp_copy.mkdir(parents=True)
+    monkeypatch.chdir(temp_copy)
+    monkeypatch.setenv("DVC_ROOT", str(repo))
+    assert mirror_from_workspace(Path("../shared/sr-data")) == tmp_path / "shared" / "sr-data"
+    assert mirror_from_workspace(Path("/abs/mirror")) == Path("/abs/mirror")
+    monkeypatch.chdir(repo)  # a plain `dvc repro`: DVC_ROOT is the cwd, the path stays as given
+    assert mirror_from_workspace(Path("../shared/sr-data")) == Path("../shared/sr-data")
+    monkeypatch.delenv("DVC_ROOT")
+    monkeypatch.chdir(temp_copy)
+    assert mirror_from_workspace(Path("../shared/sr-data")) == Path("../shared/sr-data")

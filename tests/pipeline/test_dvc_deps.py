@@ -22,9 +22,16 @@ LIBRARY = ("core", "datasets", "baselines", "models")
 PER_FILE = ("eval", "training")
 
 
+PIPELINES = ("dvc.yaml", "ablation/dvc.yaml")  # the ablation stages run from the root (wdir ..)
+
+
 def stages() -> dict[str, dict]:
-    """The stage definitions of dvc.yaml (templates, before matrix expansion)."""
-    return yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+    """The stage definitions of every pipeline file (templates, before matrix expansion), by DVC address."""
+    out = {}
+    for pipeline in PIPELINES:
+        for name, stage in yaml.safe_load((REPO_ROOT / pipeline).read_text())["stages"].items():
+            out[name if pipeline == "dvc.yaml" else f"{pipeline}:{name}"] = stage
+    return out
 
 
 def command_module(cmd: str) -> str:

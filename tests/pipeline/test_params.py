@@ -14,7 +14,7 @@ from models import list_models
 from training.config import TrainConfig
 
 PROFILES = ("embedded", "mirror", "paper")
-STAGE_SECTIONS = ("bicubic_pp_stage1", "bicubic_pp_stage2", "bicubic_pp_stage3", "baseline")
+STAGE_SECTIONS = ("bicubic_pp_stage1", "bicubic_pp_stage2", "bicubic_pp_stage3", "baseline", "ablation")
 
 
 def composed(tmp_path, *overrides: str) -> dict:
