@@ -14,3 +14,4 @@ from models.registry import (  # noqa: F401
 )
 
 import models.zoo  # noqa: E402,F401  (registers the built-in models)
+import models.ntire23  # noqa: E402,F401  (adds the ntire23:DIR team folders)

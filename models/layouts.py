@@ -109,6 +109,11 @@ def unwrap(checkpoint: dict, path: Path | str = "checkpoint") -> tuple[dict, lis
     while not all(isinstance(v, torch.Tensor) for v in state.values()):
         key = next((k for k in CONTAINER_KEYS if isinstance(state.get(k), dict)), None)
         if key is None:
+            present = next((k for k in CONTAINER_KEYS if k in state), None)
+            if present is not None:  # {"state_dict": "oops"}: say what the state dict is
+                check_state_dict(state[present], path)
+            if any("." in str(k) for k in state) and not any(isinstance(v, dict) for v in state.values()):
+                check_state_dict(state, path)  # parameter names ("head.weight") holding a non-tensor
             shown = ", ".join(map(repr, sorted(map(str, state))[:8]))
             raise ModelError(f"{path}: no state dict found (top-level keys {shown}); expected a dict of "
                              f"tensors or one inside {', '.join(CONTAINER_KEYS)}")

@@ -29,7 +29,9 @@ from pathlib import Path
 from torch import nn
 
 from models.errors import ModelError
-from models.registry import NTIRE23_PREFIX, ModelInfo, info_from_attributes
+from models.registry import ModelInfo, info_from_attributes, register_prefix
+
+NTIRE23_PREFIX = "ntire23:"  # "ntire23:DIR": a team folder in the challenge's submission format
 
 ARCH_FILE = "arch.py"
 FACTORY = "srmodel"
@@ -99,3 +101,6 @@ def _load_package(package: str, path: Path) -> None:
         module.__path__ = [str(path)]  # type: ignore[attr-defined]
         module.__file__ = None
         sys.modules[package] = module
+
+
+register_prefix(NTIRE23_PREFIX, team_info)

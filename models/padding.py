@@ -74,6 +74,9 @@ def upscale(model: nn.Module, lr: torch.Tensor, scale: int, multiple: int | None
     value_range = info.value_range if info is not None else "unit"
     x = to_model(lr, order, value_range)
     out = pad_and_crop(model, x, scale, multiple)
+    if not out.is_floating_point():
+        raise ModelError(f"{_who(model)} returned dtype {out.dtype}; the contract is a float tensor in [0, 1] "
+                         "(convert it, and divide a 0..255 output by 255)")
     if check_range:
         problem = output_range_problem(x, out, value_range)
         if problem is not None:

@@ -8,7 +8,7 @@ Registered names are plain identifiers (the built-in ones are registered in ``mo
 ``"package.module:factory"`` or ``"path/to/file.py:factory"`` names a plug-in, whose metadata are
 attributes of its factory (``scales``, ``multiple``, ``min_size``, ``channel_order``,
 ``value_range``, ``layouts``, ``load_weights``); ``"ntire23:DIR"`` names a team folder in the
-NTIRE 2023 submission format (``models.ntire23``).
+NTIRE 2023 submission format (``models.ntire23``, added through ``register_prefix``).
 
 Checkpoints: ``load_checkpoint`` (``torch.load(weights_only=True)``), then the entry's
 ``load_weights(checkpoint, scale=, path=, **kwargs)`` when it has one, else the generic reader of
@@ -76,7 +76,13 @@ class ModelInfo:
 
 _REGISTRY: dict[str, ModelInfo] = {}
 MAX_DETAIL_CHARS = 160  # of a wrapped exception's message in our one-line errors
-NTIRE23_PREFIX = "ntire23:"  # "ntire23:DIR": a team folder in the challenge's submission format
+# "prefix:" -> resolver of the rest into a ModelInfo; "ntire23:" (a team folder) is added by models.ntire23
+_PREFIX_RESOLVERS: dict[str, Callable[[str], ModelInfo]] = {}
+
+
+def register_prefix(prefix: str, resolver: Callable[[str], ModelInfo]) -> None:
+    """Let ``prefix`` + ``rest`` name a model that ``resolver(rest)`` describes (e.g. ``ntire23:DIR``)."""
+    _PREFIX_RESOLVERS[prefix] = resolver
 
 
 def register(
@@ -136,10 +142,9 @@ def list_models(pattern: str = "*") -> list[str]:
 
 def model_info(name: str) -> ModelInfo:
     """The ``ModelInfo`` of a registered name or a ``module:factory`` plug-in."""
-    if name.startswith(NTIRE23_PREFIX):
-        from models.ntire23 import team_info  # the team-folder loader builds on this module
-
-        return team_info(name[len(NTIRE23_PREFIX):])
+    prefix = next((p for p in _PREFIX_RESOLVERS if name.startswith(p)), None)
+    if prefix is not None:
+        return _PREFIX_RESOLVERS[prefix](name[len(prefix):])
     if ":" in name:
         return _plugin_info(name)
     if name not in _REGISTRY:

@@ -320,7 +320,7 @@ def three_images(tmp_path):
 @pytest.mark.parametrize("mode, said", [
     ("raises", "a: plug-in '{p}': forward raised RuntimeError: kaboom in forward"),
     ("tuple", "a: plug-in '{p}' returned a tuple, not a tensor"),
-    ("uint8_range", "a: plug-in '{p}' output has mean 1"),  # 0..255 float: was a result at 3.8 dB
+    ("uint8_range", "a: plug-in '{p}': 100.0% of its output values lie outside"),  # 0..255 float: was 3.8 dB
     ("uint8_dtype", "a: plug-in '{p}' returned dtype torch.uint8; the contract is a float tensor in [0, 1]"),
     ("exits", "a: plug-in '{p}': forward called sys.exit(0)"),
 ])
@@ -332,7 +332,7 @@ def test_plugin_breaking_the_contract_is_one_line_exit_2_no_result(three_images,
     assert_one_line_failure(rc, err, out, said.format(p=spec))
     assert not (tmp_path / "sr").exists()
     if mode == "uint8_range":
-        assert "outside [-0.5, 1.5]: not the [0, 1] scale of the contract" in err
+        assert "for value_range 'unit' (white = 1); is its declared value_range right?" in err
 
 
 def test_factory_calling_sys_exit_0_is_exit_2(three_images, contract_plugin, tmp_path, capsys):

@@ -64,7 +64,7 @@ def test_mosaic_tiles_are_aligned_crops():
 
 def test_bad_options_are_refused(capsys):
     assert suite_main(["--device", "cpu", "--budget-s", "0"]) == 2
-    assert "--budget-s 0.0: need a positive number" in capsys.readouterr().err
+    assert "--budget-s 0.0: need a positive, finite number of seconds" in capsys.readouterr().err
     if not __import__("torch").cuda.is_available():
         assert suite_main(["--device", "cuda"]) == 2
         assert "--device cuda needs a CUDA device" in capsys.readouterr().err
