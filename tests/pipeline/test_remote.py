@@ -21,7 +21,7 @@ TOY = ["train.bicubic_pp_stage1.epochs=1", "train.bicubic_pp_stage2.epochs=1", "
 
 @pytest.mark.slow
 def test_fresh_clone_pulls_everything_and_recomputes_nothing(tmp_path):
-    """~2 min on 2 idle cores: the toy pipeline (16 stages) once, then push, clone, pull."""
+    """~2 min on 2 idle cores: the toy pipeline (18 stages) once, then push, clone, pull."""
     if shutil.which("dvc") is None or shutil.which("git") is None:
         pytest.skip("dvc and git needed")
     repo = workspace_copy(tmp_path / "ws")
@@ -39,7 +39,9 @@ def test_fresh_clone_pulls_everything_and_recomputes_nothing(tmp_path):
     log = run(["dvc", "repro", "--pull"], clone)
     assert "Running stage" not in log, log
     stages = run(["dvc", "stage", "list", "--name-only"], clone).split()
-    assert len(stages) == 16  # the embedded profile: fetch x3, degrade x3, 3 stages, 2 baselines, 4 evaluations, leaderboard
+    # the embedded profile: fetch x3, degrade x3, training_sets, 3 stages, 2 baselines, 4 evaluations,
+    # evaluate_zoo (no entries there), leaderboard
+    assert len(stages) == 18
     for stage in stages:
         assert f"Pulling data for stage: '{stage}'" in log, stage
     assert log.rstrip().endswith("Data and pipelines are up to date."), log

@@ -70,7 +70,7 @@ def test_two_processes_match_one_and_resume_across_world_sizes(tiny_set, tmp_pat
     params.write_text(yaml.safe_dump({"run": section}))
 
     proc = torchrun(2, params, tmp_path / "two", tmp_path)
-    assert proc.stdout.count("best val PSNR") == 1, "only rank 0 prints"
+    assert proc.stderr.count("done: best val PSNR") == 1, "only rank 0 prints (core.progress, on stderr)"
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == [
         "best.pt", "last.pt", "metrics.csv", "summary.json", "val.csv"]
     assert len(losses(tmp_path / "one")) == RUN["epochs"]
