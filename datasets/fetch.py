@@ -29,9 +29,10 @@ from datasets.registry import DatasetError, DatasetSpec, get_dataset, list_datas
 
 
 def default_mirror() -> Path | None:
-    """``$RTSR_DATA_MIRROR`` as a Path, or None when unset."""
+    """``$RTSR_DATA_MIRROR`` as a Path (a relative one from the workspace that started the pipeline,
+    ``mirror_from_workspace``), or None when unset."""
     env = os.environ.get("RTSR_DATA_MIRROR")
-    return Path(env) if env else None
+    return mirror_from_workspace(Path(env)) if env else None
 
 
 def fetch(names: list[str], mirror: Path | None = None, *, drop_alpha: bool = False,
@@ -183,7 +184,7 @@ def _optional_path(text: str) -> Path | None:
 def mirror_from_workspace(path: Path) -> Path:
     """A relative mirror path from the DVC workspace that started this stage (``$DVC_ROOT``) when the
     stage runs elsewhere: a queued experiment runs in a temporary copy (``.dvc/tmp/exps/...``), where
-    the mirror profile's ``../shared/sr-data`` would not exist. Unchanged otherwise."""
+    a relative ``$RTSR_DATA_MIRROR`` or ``--mirror`` would not resolve. Unchanged otherwise."""
     origin = os.environ.get("DVC_ROOT")
     if path.is_absolute() or not origin or Path(origin).resolve() == Path.cwd().resolve():
         return path

@@ -166,9 +166,10 @@ def _jpeg_bytes() -> bytes:
 
 
 def test_relative_mirror_is_read_from_the_workspace_that_queued_the_experiment(tmp_path, monkeypatch):
-    """A queued DVC experiment runs in <repo>/.dvc/tmp/exps/tmpX with DVC_ROOT=<repo>: the mirror
-    profile's ``../shared/sr-data`` means <repo>/../shared/sr-data there, as in the workspace."""
-    from datasets.fetch import mirror_from_workspace
+    """A queued DVC experiment runs in <repo>/.dvc/tmp/exps/tmpX with DVC_ROOT=<repo>: a relative
+    ``../shared/sr-data`` (--mirror or $RTSR_DATA_MIRROR) means <repo>/../shared/sr-data there, as in
+    the workspace."""
+    from datasets.fetch import default_mirror, mirror_from_workspace
 
     repo = tmp_path / "repo"
     temp_copy = repo / ".dvc" / "tmp" / "exps" / "tmpabc"
@@ -177,6 +178,8 @@ def test_relative_mirror_is_read_from_the_workspace_that_queued_the_experiment(t
     monkeypatch.setenv("DVC_ROOT", str(repo))
     assert mirror_from_workspace(Path("../shared/sr-data")) == tmp_path / "shared" / "sr-data"
     assert mirror_from_workspace(Path("/abs/mirror")) == Path("/abs/mirror")
+    monkeypatch.setenv("RTSR_DATA_MIRROR", "../shared/sr-data")
+    assert default_mirror() == tmp_path / "shared" / "sr-data"
     monkeypatch.chdir(repo)  # a plain `dvc repro`: DVC_ROOT is the cwd, the path stays as given
     assert mirror_from_workspace(Path("../shared/sr-data")) == Path("../shared/sr-data")
     monkeypatch.delenv("DVC_ROOT")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import shlex
-import shutil
 import sys
 
 import pytest
@@ -29,8 +28,6 @@ TOY = ["train.ablation.epochs=1", "train.base.pairs_per_epoch=32", "train.base.b
 @pytest.mark.slow
 def test_queued_grid_is_listed_by_dvc_and_tabled_by_eval_ablations(tmp_path):
     """~2.5 min on 2 idle cores (4 queued experiments, 2 workers); the data stages run once first."""
-    if shutil.which("dvc") is None or shutil.which("git") is None:
-        pytest.skip("dvc and git needed")
     repo = workspace_copy(tmp_path / "ws")
     # the data stages once in the workspace, committed: the queued experiments check them out of the cache
     run(["dvc", "repro", "degrade"], repo)

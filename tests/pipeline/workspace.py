@@ -13,17 +13,24 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from core.paths import REPO_ROOT
 
 
-def copy_workspace(dest: Path) -> Path:
-    """Copy every file git tracks or would track (no data/, no caches) into ``dest``; ``git init`` it."""
+def _copy_checkout(dest: Path) -> None:
+    """Copy every file git tracks or would track (no data/, no caches) into ``dest``."""
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO_ROOT,
                            check=True, capture_output=True, text=True).stdout.splitlines()
     for rel in files:
         if (REPO_ROOT / rel).is_file():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO_ROOT / rel, dest / rel)
+
+
+def copy_workspace(dest: Path) -> Path:
+    """The workspace's files in ``dest``, ``git init``-ed (nothing committed); returns ``dest``."""
+    _copy_checkout(dest)
     subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
     return dest
 
@@ -71,13 +78,12 @@ def git(cwd: Path, *args: str) -> str:
 
 
 def workspace_copy(dest: Path) -> Path:
-    """Copy the workspace's checked-out files to ``dest``, ``git init`` and commit them; returns ``dest``."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO_ROOT,
-                            check=True, capture_output=True, text=True).stdout.splitlines()
-    for rel in listed:
-        if (REPO_ROOT / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO_ROOT / rel, dest / rel)
+    """The workspace's files in ``dest``, ``git init``-ed and committed once on ``main``; returns ``dest``.
+
+    Skips the calling test when ``dvc`` or ``git`` is not on PATH."""
+    if shutil.which("dvc") is None or shutil.which("git") is None:
+        pytest.skip("dvc and git needed")
+    _copy_checkout(dest)
     git(dest, "init", "-q", "-b", "main")
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "-m", "workspace copy")
