@@ -14,6 +14,7 @@ from torch import nn
 
 from models.contract import from_model, output_range_problem, to_model
 from models.errors import ModelError
+from models.registry import describe
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int, min_size: int = 1) -> tuple[torch.Tensor, int, int]:
@@ -87,6 +88,4 @@ def upscale(model: nn.Module, lr: torch.Tensor, scale: int, multiple: int | None
 
 def _who(model: nn.Module) -> str:
     """How messages name ``model``: ``plug-in 'f.py:make'`` or ``model 'espcn'`` (class name without an entry)."""
-    from models.registry import describe  # registry imports this module's neighbours; late import
-
     return describe(getattr(getattr(model, "rtsr_info", None), "name", type(model).__name__))
