@@ -2,11 +2,20 @@
 Real-Time 4K Image Super-Resolution", CVPRW 2023); organisers' repository
 https://github.com/eduardzamfir/NTIRE23-RTSR (reference only, no code copied).
 
-Pixel-unshuffle 2; a shared head conv on the LR image and on its high-frequency part
-(x - GaussianBlur5x5(sigma=1)(x)); four simplified NAF blocks (LayerNorm, re-parameterisable
-conv, GELU) on the LR features; a re-parameterisable conv + GELU on the high-frequency features;
-sum (body scaled by a learnable scalar, initialised to 1); LayerNorm, re-parameterisable conv; conv to
-3(2s)^2 channels and PixelShuffle(2s). Defaults: 24 features, 4 blocks.
+Pixel-unshuffle 2; a head conv on the LR image; four simplified NAF blocks (LayerNorm,
+re-parameterisable conv, GELU, no residual) on its features; LayerNorm, re-parameterisable conv;
+conv to 3(2s)^2 channels and PixelShuffle(2s). Defaults (the released configuration): 24 features,
+4 blocks, GELU, LayerNorm.
+
+``forget`` (the authors' option name and meaning): with ``forget=True`` a high-frequency branch
+(the same head on x - GaussianBlur5x5(sigma=1)(x), then a re-parameterisable conv + GELU) is added
+to the body scaled by ``gamma`` (initialised to 0) before the tail. The authors build the released
+model with ``forget=False`` (our default): the output is tail(body) alone. The branch's parameters
+(``hf_conv``, ``gamma``) are still held in the training form, so a training checkpoint of either
+setting loads, but with ``forget=False`` they are never computed, and ``reparameterize()`` deletes
+them. Parameter counts at 24 features, 4 blocks: 165,253 in training form (either setting), 57,541
+re-parameterised with the branch (``forget=True``, the authors' deploy form), 52,332 without it
+(``forget=False``: the branch's fused 3x3 conv, 5,208, and ``gamma`` dropped).
 
 Re-parameterisable conv (training form): 1x1 expand (c -> 2c), 3x3 on it, plus the expanded
 features, 1x1 reduce (2c -> c), plus the input. ``RepConv.fuse()`` folds it into one 3x3 conv with
@@ -15,7 +24,8 @@ the same output (the expand is applied to the zero-padded input, so the border i
 ``create_model("rt4ksr")`` returns the fused (deploy) form; ``create_model("rt4ksr", train_form=True)``
 returns the multi-branch training form. ``RT4KSR.reparameterize()`` converts in place. Loading a
 checkpoint saved in training form gives the fused model unless ``train_form=True`` is passed
-(the checkpoint loader is ``models.loaders.rt4ksr_weights``).
+(the checkpoint loader is ``models.loaders.rt4ksr_weights``; the authors' released file loads through
+the layout ``models.loaders.RT4KSR_AUTHORS``).
 """
 from __future__ import annotations
 
@@ -125,30 +135,35 @@ class RT4KSR(nn.Module):
     """NCHW [0, 1] RGB with even H, W (>= 4) -> NCHW s times the size, unclamped."""
 
     def __init__(self, scale: int = 3, feats: int = 24, num_blocks: int = 4,
-                 train_form: bool = False, colors: int = 3):
+                 train_form: bool = False, colors: int = 3, forget: bool = False):
         super().__init__()
-        self.blur = GaussianBlur(colors)
+        self.forget = forget
         self.down = nn.PixelUnshuffle(2)
         self.head = nn.Conv2d(4 * colors, feats, 3, padding=1)
-        self.hf_conv = make_rep(feats, train_form)
+        if forget or train_form:  # the high-frequency branch's weights (computed only when forget)
+            self.blur = GaussianBlur(colors)
+            self.hf_conv = make_rep(feats, train_form)
+            self.gamma = nn.Parameter(torch.zeros(1))
         self.act = nn.GELU()
         self.body = nn.Sequential(*(NAFBlock(feats, train_form) for _ in range(num_blocks)))
-        self.gamma = nn.Parameter(torch.ones(1))
         self.tail_norm = LayerNorm2d(feats)
         self.tail_conv = make_rep(feats, train_form)
         self.upsample = nn.Conv2d(feats, colors * (2 * scale) ** 2, 3, padding=1)
         self.shuffle = nn.PixelShuffle(2 * scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """LR and high-frequency branches at half resolution, fused, then sub-pixel x(2s)."""
-        hf = self.head(self.down(x - self.blur(x)))
-        lr = self.head(self.down(x))
-        feats = self.gamma * self.body(lr) + self.act(self.hf_conv(hf))
+        """Body (plus, with ``forget``, the high-frequency branch) at half resolution, then sub-pixel x(2s)."""
+        feats = self.body(self.head(self.down(x)))
+        if self.forget:
+            hf = self.head(self.down(x - self.blur(x)))
+            feats = self.gamma * feats + self.act(self.hf_conv(hf))
         feats = self.tail_conv(self.tail_norm(feats))
         return self.shuffle(self.upsample(feats))
 
     def reparameterize(self) -> RT4KSR:
-        """Replace every RepConv by its fused 3x3 conv, in place; returns self."""
+        """Fuse every RepConv into its 3x3 conv and, without ``forget``, delete the unused branch; returns self."""
+        if not self.forget and hasattr(self, "hf_conv"):
+            del self.hf_conv, self.gamma, self.blur
         for parent in list(self.modules()):
             for name, child in list(parent.named_children()):
                 if isinstance(child, RepConv):
@@ -156,6 +171,6 @@ class RT4KSR(nn.Module):
         return self
 
 
-def rt4ksr(scale: int = 3, train_form: bool = False, **kwargs) -> RT4KSR:
-    """RT4KSR; fused (deploy) form unless ``train_form=True`` (multi-branch, for training)."""
-    return RT4KSR(scale=scale, train_form=train_form, **kwargs)
+def rt4ksr(scale: int = 3, train_form: bool = False, forget: bool = False, **kwargs) -> RT4KSR:
+    """RT4KSR; fused (deploy) form unless ``train_form=True``; ``forget=False`` is the authors' released build."""
+    return RT4KSR(scale=scale, train_form=train_form, forget=forget, **kwargs)

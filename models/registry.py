@@ -178,7 +178,8 @@ def create_model(name: str, scale: int = 3, weights: str | Path | None = None,
                        value_range=layout.value_range or info.value_range)
     model.rtsr_info = info  # type: ignore[attr-defined]
     model.rtsr_scale = scale  # type: ignore[attr-defined]
-    model.rtsr_layout = None if layout is None else layout.name  # type: ignore[attr-defined]
+    if layout is not None or not hasattr(model, "rtsr_layout"):  # a load_weights adapter may set it
+        model.rtsr_layout = None if layout is None else layout.name  # type: ignore[attr-defined]
     return model.eval()
 
 

@@ -13,9 +13,9 @@ from models.cost import count_params
 @pytest.mark.parametrize("name,params", [
     ("espcn", 31_131), ("fsrcnn", 24_683), ("abpn", 42_539), ("rfdn", 423_977),
     ("bicubic", 0), ("bicubic_matlab", 0),
-    # RT4KSR (24 feats, 4 blocks), fused: head 2616 + 6 fused 3x3 convs 6x5208 + 5 LayerNorms 5x48
-    # + upsample 23436 + gamma 1
-    ("rt4ksr", 2616 + 6 * 5208 + 5 * 48 + 23436 + 1),
+    # RT4KSR (24 feats, 4 blocks, forget=False as released), fused: head 2616 + 5 fused 3x3 convs
+    # 5x5208 + 5 LayerNorms 5x48 + upsample 23436 (the unused high-frequency branch is dropped)
+    ("rt4ksr", 52_332),
 ])
 def test_x3_parameter_counts(name, params):
     assert count_params(create_model(name, scale=3)) == params
@@ -23,9 +23,34 @@ def test_x3_parameter_counts(name, params):
 
 def test_rt4ksr_training_form_parameter_count():
     # each RepConv: 1x1 24->48 (1200) + 3x3 48->48 (20784) + 1x1 48->24 (1176) = 23160
+    # the file's 165,253: the high-frequency branch's RepConv and gamma are held in either setting
     model = create_model("rt4ksr", scale=3, train_form=True)
-    assert count_params(model) == 2616 + 6 * 23160 + 5 * 48 + 23436 + 1
+    assert count_params(model) == 2616 + 6 * 23160 + 5 * 48 + 23436 + 1 == 165_253
     assert model.training is False and sum(isinstance(m, RepConv) for m in model.modules()) == 6
+
+
+def test_rt4ksr_reparameterised_counts_with_and_without_forget():
+    # forget=True keeps the branch: the authors' deploy form, 57,541; forget=False drops 5,208 + gamma
+    assert count_params(create_model("rt4ksr", scale=3, forget=True)) == 57_541
+    with_branch = create_model("rt4ksr", scale=3, train_form=True, forget=True).reparameterize()
+    assert count_params(with_branch) == 57_541
+    without = create_model("rt4ksr", scale=3, train_form=True).reparameterize()
+    assert count_params(without) == 57_541 - 5208 - 1 == 52_332
+    assert not hasattr(without, "hf_conv") and not hasattr(without, "gamma")
+
+
+def test_rt4ksr_forget_false_ignores_the_high_frequency_branch():
+    torch.manual_seed(0)
+    model = create_model("rt4ksr", scale=3, train_form=True)
+    x = torch.rand(1, 3, 8, 10)
+    with torch.no_grad():
+        before = model(x)
+        model.gamma.fill_(3.0)
+        for p in model.hf_conv.parameters():
+            p.add_(1.0)
+        assert torch.equal(model(x), before)
+        model.forget = True  # the branch now counts
+        assert (model(x) - before).abs().max() > 1e-3
 
 
 def test_bicubic_is_the_challenge_reference():
@@ -80,9 +105,10 @@ def randomise_biases(model: torch.nn.Module) -> None:
                 p.copy_(base + 0.1 * torch.randn(p.shape, generator=g))
 
 
-def test_rt4ksr_reparameterize_gives_the_same_output():
+@pytest.mark.parametrize("forget", [False, True])
+def test_rt4ksr_reparameterize_gives_the_same_output(forget):
     torch.manual_seed(0)
-    model = create_model("rt4ksr", scale=3, train_form=True).double()
+    model = create_model("rt4ksr", scale=3, train_form=True, forget=forget).double()
     randomise_biases(model)
     x = torch.rand(2, 3, 12, 18, dtype=torch.float64)
     with torch.no_grad():
@@ -90,7 +116,7 @@ def test_rt4ksr_reparameterize_gives_the_same_output():
         model.reparameterize()
         after = model(x)
     assert not any(isinstance(m, RepConv) for m in model.modules())
-    assert count_params(model) == count_params(create_model("rt4ksr", scale=3))
+    assert count_params(model) == count_params(create_model("rt4ksr", scale=3, forget=forget))
     torch.testing.assert_close(after, before, rtol=0, atol=1e-10)
 
 
