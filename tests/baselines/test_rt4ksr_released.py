@@ -65,6 +65,18 @@ def test_the_file_loads_as_shipped_in_both_forms(released):
     assert not any(isinstance(m, RepConv) for m in fused.modules())
 
 
+def test_the_layout_maps_both_ways_to_the_files_own_keys(released):
+    from models.layouts import unwrap
+    from models.loaders import RT4KSR_AUTHORS
+
+    file_state, steps = unwrap(torch.load(released, map_location="cpu", weights_only=True), released)
+    assert steps == ["container 'state_dict'", "prefix 'module.' stripped"] and len(file_state) == 51
+    ours = create_model("rt4ksr", scale=3, weights=released, train_form=True).state_dict()
+    back = RT4KSR_AUTHORS.to_theirs(ours)
+    assert sorted(back) == sorted(file_state)
+    assert all(torch.equal(back[k], file_state[k]) for k in file_state)
+
+
 def test_a_wrong_scale_names_the_right_one(released):
     from models.errors import ModelError
 
