@@ -30,6 +30,7 @@ from rich.table import Table
 from core.cli import cli_main, description
 from core.errors import RtsrError
 from core.io import check_output_dir, staged_files, staging_dir, write_atomic
+from core.names import file_name
 from core.paths import REPO_ROOT, data_root
 from core.protocol import GPU_PROTOCOL, LR_720P
 from eval.resultfiles import (
@@ -210,19 +211,24 @@ def rich_tables(rows: list[dict], degradation: str) -> list[tuple[Table, str]]:
     return tables
 
 
+def md_text(value) -> str:
+    """Text safe in a markdown table cell or heading: ``|`` escaped, line breaks as spaces."""
+    return " ".join(str(value).replace("\\", "\\\\").replace("|", "\\|").splitlines())
+
+
 def markdown(rows: list[dict], notes: list[str], degradation: str) -> str:
     """The leaderboard as markdown: one pipe table per (dataset, scale), then the notes."""
     lines = ["# rtsr-bench leaderboard", "",
              ("Score = 2 * 2**(PSNR_RGB - PSNR_RGB_bicubic) / (0.1 * sqrt(mean runtime ms)); "
               "0 at or below bicubic. See README.md for what every number means."), ""]
     for (dataset, scale), members in tables_by_set(rows).items():
-        lines += [f"## {dataset} x{scale} ({degradation})", "", runtime_caption(members), "",
+        lines += [f"## {md_text(dataset)} x{scale} ({degradation})", "", md_text(runtime_caption(members)), "",
                   "| " + " | ".join(h.replace("\n", " ") for h, _ in COLUMNS) + " |",
                   "|" + "|".join("---" if h == "model" else "---:" for h, _ in COLUMNS) + "|"]
-        lines += ["| " + " | ".join(f(r) for _, f in COLUMNS) + " |" for r in members]
+        lines += ["| " + " | ".join(md_text(f(r)) for _, f in COLUMNS) + " |" for r in members]
         lines.append("")
     if notes:
-        lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+        lines += ["## Notes", ""] + [f"- {md_text(n)}" for n in notes] + [""]
     return "\n".join(lines)
 
 
@@ -239,13 +245,8 @@ METRIC_KEYS = ("psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y", "runtime_ms", "score"
 def dvc_metrics(rows: list[dict]) -> dict[str, dict]:
     """``{"<dataset>_x<S>/<model>.json": {metric: value}}``: one flat file per row, so that
     ``dvc metrics show`` prints a row per model and test set and a column per metric."""
-    return {f"{r['dataset']}_x{r['scale']}/{file_name(r['model'])}.json": {k: r[k] for k in METRIC_KEYS}
-            for r in rows}
-
-
-def file_name(label: str) -> str:
-    """A model label as a file name: letters, digits, ``.``, ``_`` and ``-`` kept, anything else ``_``."""
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in label) or "_"
+    return {f"{file_name(r['dataset'])}_x{r['scale']}/{file_name(r['model'])}.json":
+            {k: r[k] for k in METRIC_KEYS} for r in rows}
 
 
 def write_tables(rows: list[dict], notes: list[str], degradation: str, out_dir: Path) -> None:

@@ -49,7 +49,7 @@ from training.schedule import SCHEDULES
 
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
 # Settings that do not change the result: a run may resume with different values of these.
-NON_SEMANTIC = ("out", "device", "progress", "threads")
+NON_SEMANTIC = ("out", "device", "progress", "threads", "force")
 
 
 class TrainError(RtsrError):
@@ -115,6 +115,7 @@ class TrainConfig(BaseModel):
     drop_bias: Bool = False  # remove every bias of the init model first (stage 3)
     device: Device = "auto"  # auto (cuda if available), cpu, cuda, cuda:1
     threads: NonNegativeInt = 0  # torch CPU threads (0: torch's default)
+    force: Bool = False  # start over in an ``out`` that holds a run of other settings (replacing it)
     progress: Bool = True  # rich bar of the steps on a terminal (the per-epoch lines are always printed)
 
     def identity(self) -> dict:
