@@ -99,7 +99,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return make_train_config(values, source)
 
 
-@cli_main
+@cli_main(kept="the run folder's last.pt holds the last finished epoch; run the same command "
+              "again to resume from it")
 def main(argv: list[str] | None = None) -> None:
     """Entry point (``core.cli``: a bad input is one line on stderr, exit status 2)."""
     parser = argparse.ArgumentParser(prog="python -m training.train", description=description(__doc__))
