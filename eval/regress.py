@@ -51,6 +51,7 @@ from core.params import PARAMS_FILE, composed_params
 from core.paths import REPO_ROOT, data_root
 from core.protocol import CPU_PROTOCOL, GPU_PROTOCOL
 from core.schema import Float, Name, NonNegativeFloat, PositiveFloat, Scale, error_line
+from core.yamlload import load_yaml
 from eval.resultfiles import (
     Result,
     ResultError,
@@ -119,7 +120,7 @@ def default_reference(profile: str) -> Path:
 def workspace_profile(root: Path = REPO_ROOT) -> str | None:
     """The ``profile`` of the workspace's params.yaml (the pipeline's current one), None without one."""
     try:
-        params = yaml.safe_load((root / PARAMS_FILE).read_text(encoding="utf-8")) or {}
+        params = load_yaml((root / PARAMS_FILE).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return None
     return params.get("profile") if isinstance(params, dict) else None

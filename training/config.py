@@ -43,6 +43,7 @@ from core.schema import (
     YamlUnitInterval,
     error_line,
 )
+from core.yamlload import load_yaml
 from datasets.registry import get_dataset
 from models.registry import model_info
 from training.schedule import SCHEDULES
@@ -190,7 +191,7 @@ def read_params(path: str | Path) -> dict:
     """The parsed, validated YAML mapping of a params file (``params.yaml``); ConfigError naming the file."""
     try:
         with open(path, encoding="utf-8") as fh:
-            node = yaml.safe_load(fh) or {}
+            node = load_yaml(fh) or {}
     except IsADirectoryError:
         raise ConfigError(f"{path}: is a folder; --config needs a params file (params.yaml)") from None
     except OSError as exc:
