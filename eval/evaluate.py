@@ -345,6 +345,14 @@ def check_options(opts: EvalOptions) -> None:
     get_dataset(opts.dataset)  # unknown dataset fails before the model is built
 
 
+def timing_warning(opts: EvalOptions) -> str | None:
+    """The warning for ``--passes``/``--warmup`` given with ``--runtime off`` (they would do nothing)."""
+    given = [f"--{k}" for k in ("passes", "warmup") if getattr(opts, k) is not None]
+    if opts.runtime != "off" or not given:
+        return None
+    return f"{'/'.join(given)} ignored: --runtime off measures no runtime (use --runtime cpu or gpu)"
+
+
 def untrained_warning(opts: EvalOptions) -> str | None:
     """The warning for a trainable registered model evaluated without ``weights`` (random weights)."""
     if opts.weights is not None or ":" in opts.model or not model_info(opts.model).trainable:
@@ -375,9 +383,9 @@ def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
     """
     console = console or Console(stderr=True)
     check_options(opts)
-    warning = untrained_warning(opts)
-    if warning:
-        console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True, highlight=False)
+    for warning in (timing_warning(opts), untrained_warning(opts)):
+        if warning:
+            console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True, highlight=False)
     model = create_model(opts.model, scale=opts.scale, weights=opts.weights)
     from datasets.degrade import degrade_dataset
 
