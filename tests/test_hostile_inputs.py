@@ -338,3 +338,68 @@ def test_named_zoo_entry_in_a_missing_folder_is_an_error(tmp_path, capsys):
 
 def test_every_harnessed_command_turns_ctrl_c_into_one_line():
     assert cli_main(lambda argv=None: (_ for _ in ()).throw(KeyboardInterrupt()))([]) == EXIT_INTERRUPTED
+
+
+# -- 3. plug-in attributes and checkpoint dtypes ---------------------------------------------------------
+
+PLUGIN = '''
+import torch.nn.functional as F
+from torch import nn
+
+
+class Up(nn.Module):
+    def __init__(self, scale):
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x):
+        return F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
+
+
+def factory(scale=2, **kwargs):
+    return Up(scale)
+
+
+factory.{attr} = {value}
+'''
+
+
+@pytest.mark.parametrize("attr, value", [("scales", "'3'"), ("scales", "3"), ("scales", "(0,)"),
+                                         ("scales", "(True,)"), ("multiple", "'8'"), ("multiple", "0"),
+                                         ("multiple", "2.5"), ("min_size", "-1"), ("value_range", "255"),
+                                         ("value_range", "'0-1'"), ("channel_order", "'RGB'"),
+                                         ("channel_order", "['rgb']"), ("layouts", "'x'")])
+def test_plugin_attributes_of_a_wrong_type_name_the_attribute(tmp_path, capsys, attr, value):
+    plugin = tmp_path / "plug.py"
+    plugin.write_text(PLUGIN.replace("{attr}", attr).replace("{value}", value))
+    hr = photos(tmp_path / "P")
+    inputs = tree_hashes(hr, plugin)
+    rc = evaluate_main(["--model", f"{plugin}:factory", "--dataset", f"folder:{hr}", "--scale", "3"])
+    err = check(capsys, tmp_path, rc, EXIT_BAD_INPUT, inputs)
+    assert f"attribute {attr}=" in err and "forward" not in err and "supported: 3" not in err
+
+
+def _espcn_state(change):
+    """An espcn x2 state dict with its first weight changed by ``change``."""
+    state = create_model("espcn", scale=2).state_dict()
+    key = next(k for k in state if k.endswith("weight"))
+    state[key] = change(state[key])
+    return {"arch": {"name": "espcn", "scale": 2, "kwargs": {}}, "state_dict": state}
+
+
+@pytest.mark.parametrize("change, said", [
+    (lambda w: w.to(torch.complex64), "complex tensor"),
+    (lambda w: w.to(torch.int64), "dtype torch.int64"),
+    (lambda w: w.to(torch.int8), "dtype torch.int8"),
+    (lambda w: w.to_sparse(), "sparse"),
+    (lambda w: torch.empty_like(w, device="meta"), "meta"),
+])
+def test_checkpoint_tensors_that_are_not_float_weights_are_refused_by_key(tmp_path, capsys, change, said):
+    weights = tmp_path / "w.pt"
+    torch.save(_espcn_state(change), weights)
+    hr = photos(tmp_path / "P")
+    inputs = tree_hashes(hr, weights)
+    rc = evaluate_main(["--model", "espcn", "--weights", str(weights), "--dataset", f"folder:{hr}",
+                        "--scale", "2"])
+    err = check(capsys, tmp_path, rc, EXIT_BAD_INPUT, inputs)
+    assert said in err and "weight" in err and "value range" not in err
