@@ -31,6 +31,7 @@ from core.cli import cli_main, description
 from core.errors import RtsrError
 from core.io import check_output_dir, staged_files, staging_dir, write_atomic
 from core.names import file_name
+from core.overlap import refuse_overlap
 from core.paths import REPO_ROOT, data_root
 from core.protocol import GPU_PROTOCOL, LR_720P
 from eval.resultfiles import (
@@ -322,6 +323,8 @@ def main(argv: list[str] | None = None) -> None:
     if not console.is_terminal:  # logs and CI: do not squeeze the tables into 80 columns
         console = Console(width=max(console.width, 120))
     results_dir = args.results or default_results_dir()
+    refuse_overlap({"--out": args.out or default_out_dir()},
+                   {"--results": results_dir, "--sr": args.sr or default_sr_root()})
     out_dir = check_output_dir(args.out or default_out_dir(), "--out")
     results, dropped = select(load_results(results_dir), args.scale, args.degradation, args.dataset)
     if not results:

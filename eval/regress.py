@@ -47,6 +47,7 @@ from rich.table import Table
 from core.cli import EXIT_BAD_INPUT, EXIT_FAILURE, cli_main, description
 from core.errors import RtsrError
 from core.io import check_output_file, write_atomic
+from core.overlap import refuse_overlap
 from core.params import PARAMS_FILE, composed_params
 from core.paths import REPO_ROOT, data_root
 from core.protocol import CPU_PROTOCOL, GPU_PROTOCOL
@@ -362,6 +363,7 @@ def update(args: argparse.Namespace, current: list[dict], console: Console) -> i
             raise ResultError(f"the results hold none of profile {profile}'s test sets "
                               f"({_groups_text(wanted)}); run its pipeline first")
     path = args.reference or default_reference(profile)
+    refuse_overlap({"--reference": path}, {"--results": args.results or default_results_dir()})
     check_output_file(path, "--reference")
     write_atomic(path, reference_text(entries, profile))
     console.print(f"wrote {shown_path(path)} with {len(entries)} entries"

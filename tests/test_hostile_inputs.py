@@ -403,3 +403,32 @@ def test_checkpoint_tensors_that_are_not_float_weights_are_refused_by_key(tmp_pa
                         "--scale", "2"])
     err = check(capsys, tmp_path, rc, EXIT_BAD_INPUT, inputs)
     assert said in err and "weight" in err and "value range" not in err
+
+
+# -- the general rule in the other commands ------------------------------------------------------------
+
+def test_data_root_inside_the_users_folder_is_refused(tmp_path, capsys, monkeypatch):
+    hr = photos(tmp_path / "P")
+    inputs = tree_hashes(hr)
+    monkeypatch.setenv("RTSR_DATA_ROOT", str(hr / "data"))
+    rc = evaluate_main(["--model", "bicubic", "--dataset", f"folder:{hr}", "--scale", "2"])
+    assert "overlaps the input" in check(capsys, tmp_path, rc, EXIT_BAD_INPUT, inputs)
+    assert not (hr / "data").exists()
+
+
+@pytest.mark.parametrize("out", ["{res}", "{res}/lb", "{tmp}"])
+def test_leaderboard_out_over_its_results_is_refused(tmp_path, capsys, out):
+    res = tmp_path / "results"
+    write_result(res, make_result("bicubic"), "bicubic.json")
+    inputs = tree_hashes(res)
+    rc = leaderboard_main(["--results", str(res), "--out", out.format(res=res, tmp=tmp_path), "--no-site"])
+    assert "overlaps the input --results" in check(capsys, tmp_path, rc, EXIT_BAD_INPUT, inputs)
+    assert sorted(p.name for p in res.iterdir()) == ["bicubic.json"]
+
+
+def test_regress_reference_among_its_results_is_refused(tmp_path, capsys):
+    res = tmp_path / "results"
+    write_result(res, make_result("bicubic"), "bicubic.json")
+    inputs = tree_hashes(res)
+    rc = regress_main(["--results", str(res), "--reference", str(res / "ref.json"), "--update"])
+    assert "overlaps the input --results" in check(capsys, tmp_path, rc, EXIT_BAD_INPUT, inputs)
