@@ -265,6 +265,8 @@ class LeaderboardOptionError(RtsrError):
     """A leaderboard option that cannot be used (bad input, exit status 2)."""
 
 
+OUTPUT_NAMES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "metrics", "psnr_vs_runtime.png",
+                "crops.png", "site")  # what write_outputs places into --out
 MIN_CROP_SIZE = 8  # px: the smallest crop side crops.png shows
 
 
@@ -323,7 +325,8 @@ def main(argv: list[str] | None = None) -> None:
     if not console.is_terminal:  # logs and CI: do not squeeze the tables into 80 columns
         console = Console(width=max(console.width, 120))
     results_dir = args.results or default_results_dir()
-    refuse_overlap({"--out": args.out or default_out_dir()},
+    out = Path(args.out or default_out_dir())  # what is written there must not touch an input
+    refuse_overlap({f"--out {out}: its {name}": out / name for name in OUTPUT_NAMES},
                    {"--results": results_dir, "--sr": args.sr or default_sr_root()})
     out_dir = check_output_dir(args.out or default_out_dir(), "--out")
     results, dropped = select(load_results(results_dir), args.scale, args.degradation, args.dataset)
