@@ -11,6 +11,7 @@ the work that produces it.
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -111,9 +112,17 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         yield Path(tmp)
         honour_umask(tmp)
         _replace_file(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        raise_disk_full(exc, path)
         raise
+
+
+def raise_disk_full(exc: BaseException, path: Path) -> None:
+    """A full disk (ENOSPC) or a file too large (EFBIG) while writing ``path``: one line naming it."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG):
+        raise OutputPathError(f"{path}: {exc.strerror or exc}; nothing was written; free some space "
+                              "(or choose another path) and run again") from None
 
 
 def _replace_file(tmp: str | os.PathLike, path: Path) -> None:
@@ -150,8 +159,9 @@ def staging_dir(dest: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         replace_dir(tmp, dest)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise_disk_full(exc, dest)
         raise
 
 

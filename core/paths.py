@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.errors import RtsrError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"  # ../shared: offline mirror, external checkpoints, PROTOCOL.md
 DEFAULT_MIRROR = SHARED_DIR / "sr-data"
@@ -21,5 +23,9 @@ def official_dir() -> Path:
 
 
 def data_root() -> Path:
-    """Root of all generated data: ``$RTSR_DATA_ROOT`` if set, else ``<repo>/data``."""
-    return Path(os.environ.get("RTSR_DATA_ROOT", REPO_ROOT / "data"))
+    """Root of all generated data: ``$RTSR_DATA_ROOT`` if set, else ``<repo>/data``; set but empty is an error."""
+    value = os.environ.get("RTSR_DATA_ROOT")
+    if value is not None and not value.strip():
+        raise RtsrError("RTSR_DATA_ROOT is set but empty (that would be the current folder); "
+                        "unset it or give a folder")
+    return Path(value) if value is not None else REPO_ROOT / "data"

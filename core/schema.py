@@ -41,7 +41,16 @@ YamlPositiveFloat = Annotated[YamlFloat, Field(gt=0)]
 YamlUnitInterval = Annotated[YamlFloat, Field(ge=0, lt=1)]  # [0, 1): Adam betas
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
-Scale = Annotated[StrictInt, Field(ge=2)]  # integer upscaling factor
+Scale = Annotated[StrictInt, Field(ge=2, le=16)]  # integer upscaling factor
+# Counts with an upper bound, so that a typo such as 1e20 is an error, not a run that never ends:
+Passes = Annotated[StrictInt, Field(ge=1, le=100_000)]  # timed runtime passes
+Warmup = Annotated[StrictInt, Field(ge=0, le=100_000)]  # warm-up runtime passes
+Seed = Annotated[StrictInt, Field(ge=0, le=2**32 - 1)]  # a 32-bit seed, as numpy and torch take
+Threads = Annotated[StrictInt, Field(ge=0, le=1024)]  # CPU threads (0: the library's choice)
+Epochs = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+Batch = Annotated[StrictInt, Field(ge=1, le=65_536)]  # patch pairs per step
+PairsPerEpoch = Annotated[StrictInt, Field(ge=1, le=10**9)]
+PatchSide = Annotated[StrictInt, Field(ge=1, le=4096)]  # px
 JpegQuality = Annotated[StrictInt, Field(ge=1, le=100)]
 Bool = StrictBool
 Name = Annotated[StrictStr, Field(min_length=1)]  # a model, dataset or file name: a non-empty string

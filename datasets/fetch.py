@@ -20,6 +20,7 @@ from pathlib import Path
 from core.cli import cli_main
 from core.hashing import file_sha256
 from core.io import staging_dir, write_atomic
+from core.overlap import refuse_overlap
 from core.paths import data_root
 from datasets.download import download, extract
 from datasets.imageio import ImageError, load_rgb, pixel_sha256, save_png
@@ -48,6 +49,8 @@ def fetch_spec(spec: DatasetSpec, mirror: Path | None = None, *, drop_alpha: boo
                force: bool = False, progress: bool = True) -> Path:
     """Fetch one set (see module doc); skips the work when a valid output already exists."""
     out = hr_dir(spec.name)
+    if spec.src is not None:  # a folder: set: the data root must not lie in (or be) the user's folder
+        refuse_overlap({"HR folder": out}, {"dataset source": spec.src})
     if not force and is_complete(spec, out):
         return out
     start = time.perf_counter()

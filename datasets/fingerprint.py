@@ -29,6 +29,7 @@ from core.cli import cli_main, description
 from core.hashing import file_sha256
 from core.io import write_atomic
 from core.protocol import DEGRADATIONS
+from core.yamlload import load_yaml
 from datasets.paths import gt_dir, lr_dir
 from datasets.registry import DatasetError
 
@@ -61,7 +62,7 @@ def fingerprints(names: list[str], scale: int, degradation: str) -> dict:
 def training_sets(params: Path, section: str) -> tuple[list[str], int, str]:
     """(train_sets + val_sets, scale, degradation) of a params section such as ``train.base``."""
     try:
-        node = yaml.safe_load(Path(params).read_text(encoding="utf-8"))
+        node = load_yaml(Path(params).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise DatasetError(f"{params}: cannot read it as YAML ({str(exc).splitlines()[0]})") from None
     for key in section.split("."):

@@ -8,6 +8,7 @@ Input rules (``load_rgb``):
     P (palette)      -> converted to RGB (an error if the palette has transparency, as RGBA)
     RGBA, LA, PA     -> ``ImageError`` unless ``drop_alpha=True`` (then the alpha is discarded)
     I;16, I, F, ...  -> ``ImageError``: convert to 8-bit yourself; no silent bit-depth change
+    several frames   -> ``ImageError`` (animated PNG/GIF, multi-page TIFF): never cut to the first
 """
 from __future__ import annotations
 
@@ -46,6 +47,10 @@ def load_rgb(path: str | os.PathLike, *, drop_alpha: bool = False) -> np.ndarray
 
 def _to_rgb_array(img: Image.Image, path: Path, drop_alpha: bool) -> np.ndarray:
     """Apply the input rules to an opened PIL image."""
+    frames = getattr(img, "n_frames", 1)
+    if frames != 1:
+        raise ImageError(f"{path}: holds {frames} frames (animated or multi-page); save the one "
+                         "frame you mean as its own still image")
     mode = img.mode
     if mode == "P" and "transparency" in img.info:
         img, mode = img.convert("RGBA"), "RGBA"

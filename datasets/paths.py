@@ -8,6 +8,7 @@ Layout (all images PNG, RGB uint8):
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from core.paths import data_root
@@ -29,7 +30,13 @@ def gt_dir(dataset: str, scale: int, degradation: str = "ntire23") -> Path:
 
 
 def _safe(dataset: str) -> str:
-    """Folder name for a dataset name; ``folder:<path>`` becomes ``folder-<basename>``."""
+    """Folder name for a dataset name; ``folder:<path>`` becomes ``folder-<basename>-<hash>``.
+
+    The hash (8 hex digits of the sha256 of the resolved absolute path) keeps two user folders with
+    the same last name apart; the basename keeps the folder readable.
+    """
     if dataset.startswith("folder:"):
-        return "folder-" + Path(dataset[len("folder:"):]).resolve().name
+        path = Path(dataset[len("folder:"):]).resolve()
+        digest = hashlib.sha256(str(path).encode("utf-8", "surrogateescape")).hexdigest()[:8]
+        return f"folder-{path.name}-{digest}"
     return dataset

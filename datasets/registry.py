@@ -168,6 +168,9 @@ def folder_dataset(path: Path) -> DatasetSpec:
     """A user folder of HR images (its image files, sorted; no checksums; stems must be unique)."""
     if not path.is_dir():
         raise DatasetError(f"folder:{path}: not a directory; give a folder of HR images")
+    broken = sorted(p.name for p in path.iterdir() if p.is_symlink() and not p.exists())
+    if broken:
+        raise DatasetError(f"folder:{path}: {broken[0]} is a broken symbolic link; fix or remove it")
     files = sorted(p.name for p in path.iterdir()
                    if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
     if not files:

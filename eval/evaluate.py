@@ -55,6 +55,7 @@ from rich.table import Table
 
 from core.cli import cli_main, description
 from core.io import check_output_dir, check_output_file, staging_dir, write_atomic
+from core.overlap import refuse_overlap
 from core.progress import PlainLines, on_terminal, say
 from core.protocol import DEGRADATIONS, OUTPUT_HW
 from core.quantize import OUTPUT_ROUNDING, to_uint8_rgb
@@ -298,14 +299,34 @@ def conventions(opts: EvalOptions, modes: dict[str, str], gt_crop: str | None) -
     }
 
 
+SR_MARKER = ".rtsr-sr"  # written into every --save-sr folder: proof that this project made it
+
+
 def check_sr_folder(path: Path) -> None:
-    """``--save-sr``: a new folder, or one holding only SR PNGs (it is replaced as a whole)."""
+    """``--save-sr``: a new or empty folder, or one an earlier ``--save-sr`` wrote (its ``SR_MARKER``)."""
     check_output_dir(path, "--save-sr")
-    if path.is_dir():
-        other = sorted(p.name for p in path.iterdir() if not (p.is_file() and p.suffix == ".png"))
-        if other:
-            raise EvalError(f"{path}: --save-sr replaces this folder as a whole, but it holds "
-                            f"{other[0]!r}, not an SR image; give a new folder or one of SR PNGs only")
+    if path.is_dir() and not (path / SR_MARKER).is_file():
+        entries = sorted(p.name for p in path.iterdir())
+        if entries:
+            raise EvalError(f"{path}: --save-sr replaces this folder as a whole, but eval.evaluate did "
+                            f"not write it (no {SR_MARKER}; it holds {entries[0]!r}); give a new folder")
+
+
+def input_paths(opts: EvalOptions) -> dict[str, Path | None]:
+    """What this evaluation reads and must never overwrite: dataset folders, weights, model files, mirror."""
+    from core.paths import DEFAULT_MIRROR, REPO_ROOT, official_dir
+    from datasets.paths import gt_dir, hr_dir, lr_dir
+
+    folder = opts.dataset[len("folder:"):] if opts.dataset.startswith("folder:") else None
+    team = opts.model[len("ntire23:"):] if opts.model.startswith("ntire23:") else None
+    plugin = opts.model.rpartition(":")[0] if opts.model.rpartition(":")[0].endswith(".py") else None
+    return {"--dataset folder": Path(folder) if folder else None, "--weights": opts.weights,
+            "team folder": Path(team) if team else None, "plug-in file": Path(plugin) if plugin else None,
+            "HR folder": hr_dir(opts.dataset),
+            "LR folder": lr_dir(opts.dataset, opts.scale, opts.degradation),
+            "GT folder": gt_dir(opts.dataset, opts.scale, opts.degradation),
+            "mirror": DEFAULT_MIRROR, "checkpoint folder": official_dir(),
+            "references": REPO_ROOT / "references"}
 
 
 def check_options(opts: EvalOptions) -> None:
@@ -317,10 +338,19 @@ def check_options(opts: EvalOptions) -> None:
     if opts.classic_y and opts.ntire23_compat:
         raise EvalError("--classic-y and --ntire23-compat are different Y conventions; pick one")
     if opts.save_sr is not None:
+        refuse_overlap({"--save-sr": opts.save_sr}, input_paths(opts))
         check_sr_folder(Path(opts.save_sr))
     if opts.runtime == "gpu":
         require_cuda()
     get_dataset(opts.dataset)  # unknown dataset fails before the model is built
+
+
+def timing_warning(opts: EvalOptions) -> str | None:
+    """The warning for ``--passes``/``--warmup`` given with ``--runtime off`` (they would do nothing)."""
+    given = [f"--{k}" for k in ("passes", "warmup") if getattr(opts, k) is not None]
+    if opts.runtime != "off" or not given:
+        return None
+    return f"{'/'.join(given)} ignored: --runtime off measures no runtime (use --runtime cpu or gpu)"
 
 
 def untrained_warning(opts: EvalOptions) -> str | None:
@@ -353,9 +383,9 @@ def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
     """
     console = console or Console(stderr=True)
     check_options(opts)
-    warning = untrained_warning(opts)
-    if warning:
-        console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True, highlight=False)
+    for warning in (timing_warning(opts), untrained_warning(opts)):
+        if warning:
+            console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True, highlight=False)
     model = create_model(opts.model, scale=opts.scale, weights=opts.weights)
     from datasets.degrade import degrade_dataset
 
@@ -367,6 +397,9 @@ def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
     device = "cuda" if opts.runtime == "gpu" else "cpu"
     staging = staging_dir(opts.save_sr) if opts.save_sr is not None else nullcontext(None)
     with staging as sr_dir:
+        if sr_dir is not None:
+            (Path(sr_dir) / SR_MARKER).write_text("SR images written by python -m eval.evaluate\n",
+                                                 encoding="utf-8")
         rows = evaluate_images(model.to(device), pairs, modes, opts, device, console, sr_dir)
         result = result_dict(model, opts, rows, modes, gt_folder, pairs, device)
         result["provenance"] = provenance(Path(lr_folder) / "manifest.json", device)
@@ -486,6 +519,7 @@ def main(argv: list[str] | None = None) -> None:
     console = Console(stderr=True)
     opts = options_from_args(args)
     if args.json is not None:
+        refuse_overlap({"--json": args.json}, {**input_paths(opts), "--save-sr": opts.save_sr})
         check_output_file(args.json, "--json")
     result = evaluate(opts, console)
     Console().print(summary_table(result))

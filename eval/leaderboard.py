@@ -30,6 +30,8 @@ from rich.table import Table
 from core.cli import cli_main, description
 from core.errors import RtsrError
 from core.io import check_output_dir, staged_files, staging_dir, write_atomic
+from core.names import file_name
+from core.overlap import refuse_overlap
 from core.paths import REPO_ROOT, data_root
 from core.protocol import GPU_PROTOCOL, LR_720P
 from eval.resultfiles import (
@@ -210,19 +212,24 @@ def rich_tables(rows: list[dict], degradation: str) -> list[tuple[Table, str]]:
     return tables
 
 
+def md_text(value) -> str:
+    """Text safe in a markdown table cell or heading: ``|`` escaped, line breaks as spaces."""
+    return " ".join(str(value).replace("\\", "\\\\").replace("|", "\\|").splitlines())
+
+
 def markdown(rows: list[dict], notes: list[str], degradation: str) -> str:
     """The leaderboard as markdown: one pipe table per (dataset, scale), then the notes."""
     lines = ["# rtsr-bench leaderboard", "",
              ("Score = 2 * 2**(PSNR_RGB - PSNR_RGB_bicubic) / (0.1 * sqrt(mean runtime ms)); "
               "0 at or below bicubic. See README.md for what every number means."), ""]
     for (dataset, scale), members in tables_by_set(rows).items():
-        lines += [f"## {dataset} x{scale} ({degradation})", "", runtime_caption(members), "",
+        lines += [f"## {md_text(dataset)} x{scale} ({degradation})", "", md_text(runtime_caption(members)), "",
                   "| " + " | ".join(h.replace("\n", " ") for h, _ in COLUMNS) + " |",
                   "|" + "|".join("---" if h == "model" else "---:" for h, _ in COLUMNS) + "|"]
-        lines += ["| " + " | ".join(f(r) for _, f in COLUMNS) + " |" for r in members]
+        lines += ["| " + " | ".join(md_text(f(r)) for _, f in COLUMNS) + " |" for r in members]
         lines.append("")
     if notes:
-        lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+        lines += ["## Notes", ""] + [f"- {md_text(n)}" for n in notes] + [""]
     return "\n".join(lines)
 
 
@@ -239,13 +246,8 @@ METRIC_KEYS = ("psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y", "runtime_ms", "score"
 def dvc_metrics(rows: list[dict]) -> dict[str, dict]:
     """``{"<dataset>_x<S>/<model>.json": {metric: value}}``: one flat file per row, so that
     ``dvc metrics show`` prints a row per model and test set and a column per metric."""
-    return {f"{r['dataset']}_x{r['scale']}/{file_name(r['model'])}.json": {k: r[k] for k in METRIC_KEYS}
-            for r in rows}
-
-
-def file_name(label: str) -> str:
-    """A model label as a file name: letters, digits, ``.``, ``_`` and ``-`` kept, anything else ``_``."""
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in label) or "_"
+    return {f"{file_name(r['dataset'])}_x{r['scale']}/{file_name(r['model'])}.json":
+            {k: r[k] for k in METRIC_KEYS} for r in rows}
 
 
 def write_tables(rows: list[dict], notes: list[str], degradation: str, out_dir: Path) -> None:
@@ -263,6 +265,8 @@ class LeaderboardOptionError(RtsrError):
     """A leaderboard option that cannot be used (bad input, exit status 2)."""
 
 
+OUTPUT_NAMES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "metrics", "psnr_vs_runtime.png",
+                "crops.png", "site")  # what write_outputs places into --out
 MIN_CROP_SIZE = 8  # px: the smallest crop side crops.png shows
 
 
@@ -321,6 +325,9 @@ def main(argv: list[str] | None = None) -> None:
     if not console.is_terminal:  # logs and CI: do not squeeze the tables into 80 columns
         console = Console(width=max(console.width, 120))
     results_dir = args.results or default_results_dir()
+    out = Path(args.out or default_out_dir())  # what is written there must not touch an input
+    refuse_overlap({f"--out {out}: its {name}": out / name for name in OUTPUT_NAMES},
+                   {"--results": results_dir, "--sr": args.sr or default_sr_root()})
     out_dir = check_output_dir(args.out or default_out_dir(), "--out")
     results, dropped = select(load_results(results_dir), args.scale, args.degradation, args.dataset)
     if not results:

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, StrictStr
 
 from core.protocol import DEGRADATIONS, ORIENTATION
-from core.schema import Bool, Name, NonNegativeInt, PositiveInt, Scale
+from core.schema import Bool, Name, Passes, Scale, Warmup
 from eval.metrics import Y_DEFAULT, Y_NTIRE23_COMPAT, YPreset
 
 RUNTIMES = ("gpu", "cpu", "off")
@@ -32,8 +32,8 @@ class EvalOptions(BaseModel):
     label: Name | None = None  # display name in results and tables; None: the model name
     degradation: StrictStr = DEGRADATIONS[0]
     runtime: Literal["gpu", "cpu", "off"] = "off"  # gpu: the challenge protocol; cpu: labelled FP32
-    passes: PositiveInt | None = None  # timed passes; None: the protocol's (244 gpu / 5 cpu)
-    warmup: NonNegativeInt | None = None  # warm-up passes; None: the protocol's (50 gpu / 1 cpu)
+    passes: Passes | None = None  # timed passes; None: the protocol's (244 gpu / 5 cpu)
+    warmup: Warmup | None = None  # warm-up passes; None: the protocol's (50 gpu / 1 cpu)
     runtime_orientation: Literal["portrait", "landscape"] = ORIENTATION  # portrait: runtime_demo.py's tensor
     save_sr: Path | None = None  # write each SR output as <save_sr>/<stem>.png (staged, then renamed)
     ntire23_compat: Bool = False  # Y metrics as the challenge's calc_metrics.py (Y_NTIRE23_COMPAT)

@@ -24,6 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from core.io import write_atomic
+from core.names import path_component
 from core.protocol import GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir
@@ -38,7 +39,7 @@ ERROR_MAP_MAX = 48  # error maps: |output - HR| (mean over RGB, uint8 levels) fr
 
 def sr_dir(sr_root: Path, label: str, dataset: str, scale: int, degradation: str) -> Path:
     """Folder of one model's saved SR PNGs: ``<sr root>/<deg>_x<S>/<dataset>/<label>``."""
-    return Path(sr_root) / f"{degradation}_x{scale}" / gt_dir(dataset, scale, degradation).name / label
+    return Path(sr_root) / f"{degradation}_x{scale}" / gt_dir(dataset, scale, degradation).name / path_component(label)
 
 
 def pareto_front(points: list[tuple[float, float]]) -> list[int]:

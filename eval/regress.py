@@ -47,10 +47,12 @@ from rich.table import Table
 from core.cli import EXIT_BAD_INPUT, EXIT_FAILURE, cli_main, description
 from core.errors import RtsrError
 from core.io import check_output_file, write_atomic
+from core.overlap import refuse_overlap
 from core.params import PARAMS_FILE, composed_params
 from core.paths import REPO_ROOT, data_root
 from core.protocol import CPU_PROTOCOL, GPU_PROTOCOL
 from core.schema import Float, Name, NonNegativeFloat, PositiveFloat, Scale, error_line
+from core.yamlload import load_yaml
 from eval.resultfiles import (
     Result,
     ResultError,
@@ -119,7 +121,7 @@ def default_reference(profile: str) -> Path:
 def workspace_profile(root: Path = REPO_ROOT) -> str | None:
     """The ``profile`` of the workspace's params.yaml (the pipeline's current one), None without one."""
     try:
-        params = yaml.safe_load((root / PARAMS_FILE).read_text(encoding="utf-8")) or {}
+        params = load_yaml((root / PARAMS_FILE).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return None
     return params.get("profile") if isinstance(params, dict) else None
@@ -361,6 +363,7 @@ def update(args: argparse.Namespace, current: list[dict], console: Console) -> i
             raise ResultError(f"the results hold none of profile {profile}'s test sets "
                               f"({_groups_text(wanted)}); run its pipeline first")
     path = args.reference or default_reference(profile)
+    refuse_overlap({"--reference": path}, {"--results": args.results or default_results_dir()})
     check_output_file(path, "--reference")
     write_atomic(path, reference_text(entries, profile))
     console.print(f"wrote {shown_path(path)} with {len(entries)} entries"

@@ -21,9 +21,13 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from core.errors import FailureError
 from core.paths import data_root
 from core.protocol import BICUBIC, GPU_PROTOCOL
+from core.schema import error_line
+from eval.resultschema import ResultFile
 
 REQUIRED_KEYS = ("model", "dataset", "scale", "degradation", "psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y")
 METRIC_KEYS = ("psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y")
@@ -154,6 +158,11 @@ def _validate(path: Path, data: dict) -> None:
     params = data.get("params")
     if params is not None and (isinstance(params, bool) or not isinstance(params, int) or params < 0):
         raise ResultError(f"{path}: params is {params!r}, expected a count >= 0")
+    try:  # every other block the readers use, typed (eval.resultschema)
+        ResultFile.model_validate(data)
+    except ValidationError as exc:
+        raise ResultError(error_line(exc, str(path)) + "; re-run `python -m eval.evaluate ... --json` "
+                          "for it") from None
 
 
 def _check_per_image(path: Path, data: dict) -> None:

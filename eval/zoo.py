@@ -148,7 +148,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     entries = list(ZOO) if args.all else [zoo_entry(name) for name in args.entries]
     console = Console(stderr=True)
-    results, notes = run_all(entries, args.sets, args.degradations, args.official_dir or official_dir(),
+    folder = args.official_dir or official_dir()
+    if args.entries and not Path(folder).is_dir():  # named entries: a missing folder is a mistake
+        raise EvalError(f"{folder}: the checkpoint folder does not exist (RTSR_OFFICIAL_DIR or "
+                        "--official-dir); give the folder that holds the released files")
+    results, notes = run_all(entries, args.sets, args.degradations, folder,
                              args.out or default_out_dir(), args.runtime, args.passes, args.warmup, console)
     if results:
         Console().print(summary(results))

@@ -170,6 +170,30 @@ def check_state_dict(state, path) -> None:
         if not isinstance(key, str) or not isinstance(value, torch.Tensor):
             raise ModelError(f"{path}: state dict entry {key!r} is a {type(value).__name__}, "
                              "expected a tensor; the file is not a weights file")
+        kind = _unusable_kind(value)
+        if kind:
+            raise ModelError(f"{path}: state dict entry {key!r} is a {kind} tensor ({value.dtype}), "
+                             "expected dense real weights; the file is not a usable weights file")
+
+
+def _unusable_kind(value: torch.Tensor) -> str | None:
+    """"meta", "sparse" or "complex" for a tensor no model can take as weights; None otherwise."""
+    if value.is_meta:
+        return "meta (no data)"
+    if value.layout != torch.strided:
+        return f"sparse ({value.layout})"
+    if value.is_complex():
+        return "complex"
+    return None
+
+
+def check_dtypes(own: dict, state: dict, path) -> None:
+    """ModelError naming the first key whose tensor is not floating point where the model's is."""
+    for key, mine in own.items():
+        theirs = state.get(key)
+        if theirs is not None and mine.is_floating_point() and not theirs.is_floating_point():
+            raise ModelError(f"{path}: state dict entry {key!r} has dtype {theirs.dtype}, expected "
+                             f"floating-point weights ({mine.dtype}); the file is not a usable weights file")
 
 
 def load_state_dict_strict(model: nn.Module, state: dict, path, layout: Layout | None = None,
@@ -180,6 +204,8 @@ def load_state_dict_strict(model: nn.Module, state: dict, path, layout: Layout |
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     misshaped = [k for k in own if k in state and tuple(own[k].shape) != tuple(state[k].shape)]
+    if not (missing or unexpected or misshaped):
+        check_dtypes(own, state, path)
     if missing or unexpected or misshaped:
         parts = []
         if missing:

@@ -40,6 +40,7 @@ from torch import nn
 
 from core.errors import RtsrError, one_line
 from core.protocol import SCALES
+from models.attributes import read_attributes
 from models.contract import check_channel_order, white_level
 from models.errors import ModelError
 from models.layouts import Layout, check_state_dict, choose_layout, load_state_dict_strict, unwrap
@@ -341,16 +342,7 @@ def _plugin_info(spec: str) -> ModelInfo:
 def info_from_attributes(name: str, factory: Callable[..., nn.Module]) -> ModelInfo:
     """A plug-in's ``ModelInfo`` from its factory's attributes (``scales``, ``multiple``, ...), checked."""
     base = ModelInfo(name, factory, scales=(), trainable=True)
-    return checked_info(replace(
-        base,
-        scales=tuple(getattr(factory, "scales", ())),
-        multiple=int(getattr(factory, "multiple", 1)),
-        min_size=int(getattr(factory, "min_size", 1)),
-        channel_order=str(getattr(factory, "channel_order", "rgb")),
-        value_range=str(getattr(factory, "value_range", "unit")),
-        layouts=tuple(getattr(factory, "layouts", ())),
-        load_weights=getattr(factory, "load_weights", None),
-    ))
+    return checked_info(replace(base, **read_attributes(name, factory)))
 
 
 def _import_plugin_module(module_name: str, spec: str):

@@ -89,7 +89,10 @@ def resume_state(cfg: TrainConfig, arch: dict, out: Path) -> dict | None:
     old = ckpt.get("config") or {}
     if old != cfg.identity():
         changed = sorted(k for k in set(old) | set(cfg.identity()) if old.get(k) != cfg.identity().get(k))
-        say(f"note: {path} was made with other settings ({', '.join(changed)}); starting this run over")
+        if not cfg.force:
+            raise TrainError(f"{path}: made with other settings ({', '.join(changed)}); give a new "
+                             "--out, or --force to start this run over (its best.pt is replaced)")
+        say(f"note: {path} was made with other settings ({', '.join(changed)}); --force: starting over")
         return None
     return ckpt
 

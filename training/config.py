@@ -32,24 +32,33 @@ from core.hashing import file_sha256
 from core.params import composed_params
 from core.protocol import DEGRADATIONS
 from core.schema import (
+    Batch,
     Bool,
+    Epochs,
     JpegQuality,
     Name,
     Names,
     NonNegativeInt,
+    PairsPerEpoch,
+    Passes,
+    PatchSide,
     PositiveInt,
     Scale,
+    Seed,
+    Threads,
+    Warmup,
     YamlPositiveFloat,
     YamlUnitInterval,
     error_line,
 )
+from core.yamlload import load_yaml
 from datasets.registry import get_dataset
 from models.registry import model_info
 from training.schedule import SCHEDULES
 
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
 # Settings that do not change the result: a run may resume with different values of these.
-NON_SEMANTIC = ("out", "device", "progress", "threads")
+NON_SEMANTIC = ("out", "device", "progress", "threads", "force")
 
 
 class TrainError(RtsrError):
@@ -97,10 +106,10 @@ class TrainConfig(BaseModel):
     model_kwargs: dict[str, Any]  # factory kwargs (e.g. {channels: 34, bias: true} for stage 1)
     train_sets: Datasets
     val_sets: Datasets
-    epochs: PositiveInt
-    pairs_per_epoch: PositiveInt  # random LR/HR patch pairs per epoch (ceil(pairs / batch) steps)
-    batch: PositiveInt
-    lr_patch: PositiveInt  # LR patch side in px (HR patch = scale x this)
+    epochs: Epochs
+    pairs_per_epoch: PairsPerEpoch  # random LR/HR patch pairs per epoch (ceil(pairs / batch) steps)
+    batch: Batch
+    lr_patch: PatchSide  # LR patch side in px (HR patch = scale x this)
     lr: YamlPositiveFloat  # Adam learning rate at epoch 0 (the schedule decides the rest)
     beta1: YamlUnitInterval
     beta2: YamlUnitInterval
@@ -109,12 +118,13 @@ class TrainConfig(BaseModel):
     val_every: PositiveInt  # validate every N epochs and at the last one
     val_crop: NonNegativeInt  # centre-crop validation LR images to at most this many px per side (0: whole)
     augment: Bool  # the 8 dihedral augmentations
-    seed: NonNegativeInt
+    seed: Seed
     amp: Bool  # FP16 autocast + loss scaling on CUDA (the CPU always trains in FP32)
     init: Name | None = None  # start from this checkpoint's weights (stages 2 and 3)
     drop_bias: Bool = False  # remove every bias of the init model first (stage 3)
     device: Device = "auto"  # auto (cuda if available), cpu, cuda, cuda:1
-    threads: NonNegativeInt = 0  # torch CPU threads (0: torch's default)
+    threads: Threads = 0  # torch CPU threads (0: torch's default)
+    force: Bool = False  # start over in an ``out`` that holds a run of other settings (replacing it)
     progress: Bool = True  # rich bar of the steps on a terminal (the per-epoch lines are always printed)
 
     def identity(self) -> dict:
@@ -154,8 +164,8 @@ class EvaluateParams(BaseModel):
 
     external: list[ExternalCheckpoint] | None = None
     runtime: Literal["gpu", "cpu", "off"] | None = None
-    warmup: NonNegativeInt | None = None
-    passes: PositiveInt | None = None
+    warmup: Warmup | None = None
+    passes: Passes | None = None
 
 
 class PruneParams(BaseModel):
@@ -189,7 +199,7 @@ def read_params(path: str | Path) -> dict:
     """The parsed, validated YAML mapping of a params file (``params.yaml``); ConfigError naming the file."""
     try:
         with open(path, encoding="utf-8") as fh:
-            node = yaml.safe_load(fh) or {}
+            node = load_yaml(fh) or {}
     except IsADirectoryError:
         raise ConfigError(f"{path}: is a folder; --config needs a params file (params.yaml)") from None
     except OSError as exc:

@@ -192,6 +192,10 @@ def prune_stage(cfg: TrainConfig, target: int) -> dict:
     key = {"init_sha256": file_sha256(cfg.init), "target": target, "val_sets": list(cfg.val_sets),
            "val_crop": cfg.val_crop, "scale": cfg.scale}
     done = load_checkpoint(pruned_path) if pruned_path.is_file() else None
+    if done is not None and done.get("prune") != key and (out / "last.pt").is_file() and not cfg.force:
+        changed = sorted(k for k in key if (done.get("prune") or {}).get(k) != key[k])
+        raise PruneError(f"{pruned_path}: pruned with other settings ({', '.join(changed)}); give a new "
+                         "--out, or --force to prune and finetune this run over (its best.pt is replaced)")
     if distributed.is_main() and (done is None or done.get("prune") != key):
         model, arch = build_model(cfg)
         device = resolve_device(cfg.device)

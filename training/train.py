@@ -18,6 +18,8 @@ import sys
 import yaml
 
 from core.cli import cli_main, description
+from core.overlap import refuse_overlap
+from core.paths import DEFAULT_MIRROR, REPO_ROOT
 from core.protocol import DEGRADATIONS
 from training import distributed
 from training.config import LOSSES, ConfigError, TrainConfig, make_train_config, read_sections
@@ -78,6 +80,9 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-amp", dest="amp", action="store_const", const=False,
                    help="train in FP32 on CUDA (default: train.base.amp, FP16 autocast with loss "
                         "scaling on CUDA; the CPU always trains in FP32)")
+    p.add_argument("--force", action="store_const", const=True,
+                   help="--out holds a run made with other settings: start over and replace it "
+                        "(default: refused, naming the settings that differ)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: 0, torch's own choice)")
     p.add_argument("--no-progress", dest="progress", action="store_const", const=False,
                    help="no progress bar, plain lines only, also on a terminal (default: a rich bar on "
@@ -94,13 +99,16 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return make_train_config(values, source)
 
 
-@cli_main
+@cli_main(kept="the run folder's last.pt holds the last finished epoch; run the same command "
+              "again to resume from it")
 def main(argv: list[str] | None = None) -> None:
     """Entry point (``core.cli``: a bad input is one line on stderr, exit status 2)."""
     parser = argparse.ArgumentParser(prog="python -m training.train", description=description(__doc__))
     add_train_args(parser)
     args = parser.parse_args(argv)
     cfg = config_from_args(args)
+    refuse_overlap({"--out": cfg.out}, {"--config": args.config, "--init": cfg.init,
+                                        "mirror": DEFAULT_MIRROR, "references": REPO_ROOT / "references"})
     with distributed.process_group(cfg.device):
         train(cfg)  # the loop prints a line per epoch and the outcome (core.progress), on rank 0
 

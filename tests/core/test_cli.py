@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-from core.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, cli_main
+from core.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, cli_main
 from core.errors import RtsrError
 from datasets.registry import DatasetError
 
@@ -67,8 +67,36 @@ def test_readme_states_the_contract_the_harness_implements():
     section = text.split("## Errors and exit status", 1)[1].split("\n## ", 1)[0]
     rows = {line.split("|")[1].strip(): line.split("|")[2] for line in section.splitlines()
             if line.startswith("| ") and line.split("|")[1].strip().isdigit()}
-    assert sorted(rows) == [str(EXIT_OK), str(EXIT_FAILURE), str(EXIT_BAD_INPUT)] == ["0", "1", "2"]
+    assert sorted(rows) == [str(EXIT_OK), str(EXIT_FAILURE), str(EXIT_INTERRUPTED), str(EXIT_BAD_INPUT)] \
+        == ["0", "1", "130", "2"]
+    assert "interrupted" in rows["130"]
     assert "done" in rows["0"]
     assert "regression" in rows["1"] and "unusable" in rows["1"]
     assert "bad input" in rows["2"] and "plug-in" in rows["2"]
     assert "one line `error: ...` on stderr" in section and "nothing half-written" in section
+
+
+def test_ctrl_c_is_one_line_and_exit_130(capsys):
+    @cli_main(kept="last.pt kept; run again to resume")
+    def main(argv=None):
+        raise KeyboardInterrupt
+
+    assert main([]) == EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err == "interrupted; last.pt kept; run again to resume\n"
+
+
+def test_full_disk_is_one_line_naming_the_path_and_exit_2(tmp_path, capsys, monkeypatch):
+    import errno
+    import pathlib
+
+    from core.io import write_atomic
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pathlib.Path, "write_bytes", full)
+    main = cli_main(lambda argv=None: write_atomic(tmp_path / "out.json", b"{}"))
+    assert main([]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tmp_path / 'out.json'}: No space left on device") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []  # the temp file removed

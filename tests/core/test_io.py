@@ -94,19 +94,21 @@ def test_fetch_killed_by_sigkill_leaves_a_temp_that_the_next_fetch_removes(tmp_p
     Image.new("RGB", (30, 24), (10, 200, 30)).save(images / "a.png")
     root = tmp_path / "data"
     env = {**os.environ, "RTSR_DATA_ROOT": str(root)}
-    hr = root / "hr" / "folder-photos"
+    from datasets.paths import hr_dir
+
+    hr = root / "hr" / hr_dir(f"folder:{images}").name
     proc = subprocess.Popen([sys.executable, "-c", STAGE_AND_HANG, str(hr)], cwd=REPO_ROOT, env=env,
                             stdout=subprocess.PIPE, text=True)
     temp = Path(proc.stdout.readline().strip())  # the staging folder exists: kill now, like a SIGKILL'd fetch
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     proc.stdout.close()
-    assert temp.is_dir() and temp.name.startswith(f".tmp-{proc.pid}-folder-photos-")
+    assert temp.is_dir() and temp.name.startswith(f".tmp-{proc.pid}-{hr.name}-")
     done = subprocess.run([sys.executable, "-m", "datasets.fetch", f"folder:{images}"], cwd=REPO_ROOT,
                           env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert not temp.exists()
-    assert sorted(p.name for p in (root / "hr").iterdir()) == ["folder-photos"]
+    assert sorted(p.name for p in (root / "hr").iterdir()) == [hr.name]
     assert sorted(p.name for p in hr.iterdir()) == ["a.png", "manifest.json"]
 
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from eval.evaluate import main
+from eval.evaluate import SR_MARKER, main
 
 
 def independent_bicubic_rgb_psnr(hr_folder, scale):
@@ -347,10 +347,11 @@ def test_nan_on_the_third_image_leaves_the_sr_folder_as_it_was(three_images, con
     sr = tmp_path / "sr"
     sr.mkdir()
     (sr / "old.png").write_bytes(b"an earlier run's image")
+    (sr / SR_MARKER).write_text("an earlier --save-sr\n")
     rc, err, out = run_cli(tmp_path, capsys, "--model", f"{contract_plugin}:nan_third", "--dataset",
                            f"folder:{three_images}", "--scale", "3", "--save-sr", str(sr))
     assert_one_line_failure(rc, err, out, "c: plug-in", "output contains NaN/Inf")
-    assert sorted(p.name for p in sr.iterdir()) == ["old.png"]
+    assert sorted(p.name for p in sr.iterdir()) == [SR_MARKER, "old.png"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plugins", "sr", "three"]  # no staging left
     assert (contract_plugin.parent / "forward_ran").read_text() == "3"
 
@@ -359,10 +360,11 @@ def test_sr_folder_appears_whole(three_images, contract_plugin, tmp_path, capsys
     sr = tmp_path / "sr"
     sr.mkdir()
     (sr / "stale.png").write_bytes(b"from a run over other images")
+    (sr / SR_MARKER).write_text("an earlier --save-sr\n")
     rc, err, out = run_cli(tmp_path, capsys, "--model", f"{contract_plugin}:ok", "--dataset",
                            f"folder:{three_images}", "--scale", "3", "--save-sr", str(sr))
     assert rc == 0, err
-    assert sorted(p.name for p in sr.iterdir()) == ["a.png", "b.png", "c.png", "d.png", "e.png"]
+    assert sorted(p.name for p in sr.iterdir()) == [SR_MARKER, "a.png", "b.png", "c.png", "d.png", "e.png"]
     assert sorted(r["name"] for r in json.loads(out.read_text())["per_image"]) == ["a", "b", "c", "d", "e"]
 
 
@@ -370,8 +372,8 @@ def test_sr_folder_appears_whole(three_images, contract_plugin, tmp_path, capsys
     (("--json", "{tmp}/folder"), "{tmp}/folder: is a folder; --json needs a file path"),
     (("--save-sr", "{tmp}/file"), "{tmp}/file: is a file; --save-sr needs a folder path"),
     (("--json", "{tmp}/file/r.json"), "cannot write --json: {tmp}/file is a file, not a folder"),
-    (("--save-sr", "{tmp}/mixed"), ("{tmp}/mixed: --save-sr replaces this folder as a whole, but it holds "
-                                    "'notes.txt', not an SR image")),
+    (("--save-sr", "{tmp}/mixed"), ("{tmp}/mixed: --save-sr replaces this folder as a whole, but "
+                                    "eval.evaluate did not write it")),
     (("--runtime", "cpu", "--passes", "0"), "--passes=0: Input should be greater than or equal to 1"),
     (("--runtime", "cpu", "--warmup", "-1"), "--warmup=-1: Input should be greater than or equal to 0"),
     (("--label", ""), "--label='': String should have at least 1 character"),

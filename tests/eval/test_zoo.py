@@ -23,9 +23,19 @@ MATLAB_BICUBIC_SET5_X4_Y = 28.42  # the published classic table (tests/eval/test
 GOLDEN_CLASSIC = {"rfdn_aim2020": (32.133, 0.8934), "imdn_aim2019": (32.227, 0.8948)}
 
 
+def test_named_entries_in_a_folder_that_does_not_exist_is_an_error(tmp_path, capsys):
+    rc = zoo_main(["--entries", "rfdn_aim2020", "--official-dir", str(tmp_path / "none"),
+                   "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err == f"error: {tmp_path / 'none'}: the checkpoint folder does not exist " \
+        "(RTSR_OFFICIAL_DIR or --official-dir); give the folder that holds the released files\n"
+    assert not (tmp_path / "out").exists()
+
+
 def test_absent_checkpoints_are_skipped_with_a_note(tmp_path, capsys):
     out = tmp_path / "out"
-    rc = zoo_main(["--entries", "rfdn_aim2020", "imdn_aim2019", "--official-dir", str(tmp_path / "none"),
+    (tmp_path / "empty").mkdir()
+    rc = zoo_main(["--entries", "rfdn_aim2020", "imdn_aim2019", "--official-dir", str(tmp_path / "empty"),
                    "--out", str(out)])
     err = capsys.readouterr().err
     assert rc == 0 and "rfdn_aim2020: skipped" in err and "imdn_aim2019: skipped" in err

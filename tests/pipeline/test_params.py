@@ -48,7 +48,7 @@ def test_profiles_share_one_shape_and_name_real_things(tmp_path, profile):
 def test_every_training_section_is_a_complete_train_config(tmp_path, profile):
     """train.base + the stage's section supply every TrainConfig field but the per-run ones."""
     params = composed(tmp_path, f"profile={profile}")
-    per_run = {"out", "init", "drop_bias", "device", "threads", "progress"}
+    per_run = {"out", "init", "drop_bias", "device", "threads", "progress", "force"}
     for section in STAGE_SECTIONS:
         values = {**params["train"]["base"], **params["train"][section]}
         values.setdefault("model", "espcn")  # train_baseline@<model> passes --model
@@ -69,7 +69,7 @@ def test_groups_compose_independently(tmp_path):
 def test_no_training_default_in_code_duplicates_conf():
     """TrainConfig has no default for anything conf/ supplies (one source of each value)."""
     with_default = {k for k, f in TrainConfig.model_fields.items() if not f.is_required()}
-    assert with_default == {"init", "drop_bias", "device", "threads", "progress"}
+    assert with_default == {"init", "drop_bias", "device", "threads", "progress", "force"}
 
 
 def test_dvc_lists_every_stage_of_the_embedded_profile():

@@ -34,7 +34,7 @@ def test_degrading_a_test_set_leaves_training_up_to_date(tmp_path):
     extra = write_images(tmp_path / "extra", [(96, 72)])  # a test set no training stage names
     subprocess.run([sys.executable, "-m", "datasets.degrade", extra, "--scale", "3"], cwd=ws, check=True,
                    env=dvc_env(), capture_output=True)
-    assert (ws / "data" / "lr" / "ntire23_x3" / "folder-extra").is_dir()
+    assert any((ws / "data" / "lr" / "ntire23_x3").glob("folder-extra-*/"))
     status = dvc_status(ws)
     assert "training_sets" in status  # its folder dep changed; its output will not
     assert not set(TRAINING) & set(status), status

@@ -122,6 +122,10 @@ def test_three_stage_cli_pipeline_on_tiny_data(tmp_path):
     assert [int(r["width_after"]) for r in rows if r["group"] == "stream"] == [33, 32]
     assert all(r["val_psnr_before"] and r["val_psnr_after"] for r in rows)
     assert load_checkpoint_arch(s2 / "best.pt") == {"channels": 32, "bias": True}
+    best = (s2 / "best.pt").read_bytes()
+    assert prune_main(["--model", "bicubic_pp", "--init", str(s1 / "best.pt"), "--target", "31",
+                       "--out", str(s2), *common]) == 2  # issue 20: another target into a finished run
+    assert (s2 / "best.pt").read_bytes() == best
     assert train_main(["--model", "bicubic_pp", "--init", str(s2 / "best.pt"), "--drop-bias",
                        "--out", str(s3), *common]) == 0
     final = create_model("bicubic_pp", weights=s3 / "best.pt")
