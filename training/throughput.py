@@ -18,7 +18,8 @@ from datasets.patches import check_patch_fits
 from training.checkpoints import build_model
 from training.config import LOSSES, TrainConfig, TrainError
 from training.data import load_split
-from training.loop import optimizer_for, patch_batch, resolve_device, train_step, uses_amp
+from training.loop import optimizer_for, patch_batch, resolve_device, uses_amp
+from training.step import train_step
 
 
 def synchronize(device: torch.device) -> None:
@@ -41,7 +42,8 @@ def measure_throughput(cfg: TrainConfig, steps: int, warmup: int = 5) -> dict:
     gen = torch.Generator().manual_seed(cfg.seed)
 
     def step() -> torch.Tensor:
-        return train_step(model, opt, scaler, LOSSES[cfg.loss], *patch_batch((lrs, hrs), cfg, gen, cuda), amp)
+        return train_step(model, opt, scaler, LOSSES[cfg.loss], *patch_batch((lrs, hrs), cfg, gen, cuda),
+                          torch.float16 if amp else None)
 
     for _ in range(warmup):
         step()
