@@ -55,7 +55,7 @@ NON_SEMANTIC = ("out", "device", "progress", "threads", "sampler")
 STEP_DEFAULTS = {"precision": "auto", "optimizer_impl": "auto", "compile": False}
 SAMPLERS = ("batched", "loop", "device")
 PRECISIONS = ("auto", "fp32", "tf32", "bf16", "fp16")
-OPTIMIZER_IMPLS = ("auto", "loop", "foreach", "fused")
+OPTIMIZER_IMPLS = ("auto", "torch", "loop", "foreach", "fused")
 
 
 class TrainError(RtsrError):
@@ -124,7 +124,7 @@ class TrainConfig(BaseModel):
     progress: Bool = True  # rich bar of the steps on a terminal (the per-epoch lines are always printed)
     sampler: Literal[SAMPLERS] = "batched"  # batched: one gather, today's draw; loop: per-patch crops; device: vectorised draw
     precision: Literal[PRECISIONS] = "auto"  # auto: fp16+scaler on CUDA when amp, fp32 on the CPU
-    optimizer_impl: Literal[OPTIMIZER_IMPLS] = "auto"  # Adam kernels; auto: fused on CUDA, loop on the CPU
+    optimizer_impl: Literal[OPTIMIZER_IMPLS] = "auto"  # Adam kernels; auto: fused on CUDA, torch (its own default) on the CPU
     compile: Bool = False  # torch.compile the whole step (opt-in; CUDA graphs on CUDA)
 
     def identity(self) -> dict:

@@ -1,11 +1,11 @@
 """Device-side batch sampler: a whole batch of aligned LR/HR patches cut by one gather on the training device.
 
-The training images (uint8 CHW tensors of any sizes) are packed once into two zero-padded NHWC
-stacks on the device (LR ``N x Hmax x Wmax x 3``, HR ``N x S*Hmax x S*Wmax x 3``). A batch's
-coordinates are a ``B x 4`` int64 tensor of (image index, top, left, k) rows; the crop and the
-dihedral augmentation k (``datasets.patches.dihedral``: bit 0 flips left-right, bit 1 top-bottom,
-bit 2 transposes) are one index map per patch, so LR and HR come out of a single advanced-index
-gather each, with no Python loop over patches. The result is bit-identical to
+The training images (uint8 CHW tensors of any sizes) are packed once into two zero-padded NCHW
+stacks on the device (LR ``N x 3 x Hmax x Wmax``, HR ``N x 3 x S*Hmax x S*Wmax``). A batch's
+coordinates are a ``B x 4`` int64 tensor of (image index, top, left, k) rows. Each side is cut by
+one gather of the stack's unfolded windows (a view, no copy), then the per-patch dihedral
+augmentation k (``datasets.patches.dihedral``: bit 0 flips left-right, bit 1 top-bottom, bit 2
+transposes) is three batched selects on the uint8 patches: no Python loop over patches. The result is bit-identical to
 ``datasets.patches.crop_batch`` at the same coordinates (uint8 gather, then the same float
 conversion): float NCHW in [0, 1], contiguous.
 
@@ -25,35 +25,31 @@ from datasets.patches import N_AUGMENT, batch_coords, check_patch_fits
 from training import distributed
 
 
-def pack_images(images: list, scale: int = 1) -> torch.Tensor:
-    """uint8 CHW tensors -> one zero-padded uint8 N x Hmax x Wmax x 3 (NHWC) stack on their device."""
+def pack_images(images: list) -> torch.Tensor:
+    """uint8 CHW tensors -> one zero-padded uint8 N x C x Hmax x Wmax stack on their device."""
     h = max(im.shape[-2] for im in images)
     w = max(im.shape[-1] for im in images)
-    stack = torch.zeros((len(images), h, w, images[0].shape[0]), dtype=torch.uint8, device=images[0].device)
+    stack = torch.zeros((len(images), images[0].shape[0], h, w), dtype=torch.uint8, device=images[0].device)
     for n, im in enumerate(images):
-        stack[n, : im.shape[-2], : im.shape[-1]] = im.permute(1, 2, 0)
+        stack[n, :, : im.shape[-2], : im.shape[-1]] = im
     return stack
 
 
-def index_maps(top: torch.Tensor, left: torch.Tensor, k: torch.Tensor, size: int):
-    """(rows, cols) B x size x size int64 source pixels of each augmented patch (top/left/k: B int64)."""
-    ar = torch.arange(size, device=top.device)
-    y, x = ar.view(1, size, 1), ar.view(1, 1, size)
-    transpose = (k & 4).bool().view(-1, 1, 1)
-    a = torch.where(transpose, x, y)  # row index before the transpose
-    b = torch.where(transpose, y, x)
-    a = torch.where((k & 2).bool().view(-1, 1, 1), size - 1 - a, a)
-    b = torch.where((k & 1).bool().view(-1, 1, 1), size - 1 - b, b)
-    return top.view(-1, 1, 1) + a, left.view(-1, 1, 1) + b
+def augment(patches: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Dihedral transform k[b] (0..7, ``datasets.patches.dihedral``) of each square patch of a B x C x p x p batch."""
+    bit = lambda mask: (k & mask).bool().view(-1, 1, 1, 1)  # noqa: E731
+    patches = torch.where(bit(1), patches.flip(-1), patches)
+    patches = torch.where(bit(2), patches.flip(-2), patches)
+    return torch.where(bit(4), patches.transpose(-1, -2), patches)
 
 
 def gather_patches(stack: torch.Tensor, coords: torch.Tensor, size: int, scale: int = 1) -> torch.Tensor:
-    """Patches of side ``size`` at ``coords`` (B x 4: image, top, left, k in LR px; x ``scale``) of an NHWC
-    uint8 stack, as float B x 3 x size x size in [0, 1] (contiguous NCHW)."""
+    """Patches of side ``size`` at ``coords`` (B x 4: image, top, left, k in LR px; x ``scale``) of an NCHW uint8
+    stack: one gather of its unfolded windows, then ``augment``; float B x C x size x size in [0, 1], contiguous."""
     n, top, left, k = coords.to(stack.device).unbind(1)
-    rows, cols = index_maps(top * scale, left * scale, k, size)
-    patches = stack[n.view(-1, 1, 1), rows, cols]  # B x size x size x 3
-    return patches.permute(0, 3, 1, 2).float().div_(255).contiguous()
+    windows = stack.unfold(2, size, 1).unfold(3, size, 1)  # N x C x H' x W' x size x size, a view
+    patches = windows[n, :, top * scale, left * scale]  # B x C x size x size
+    return augment(patches, k).contiguous().float().div_(255)
 
 
 class BatchSampler:

@@ -45,11 +45,11 @@ def set_matmul_precision(precision: str) -> None:
 
 
 def adam_kwargs(cfg: TrainConfig, cuda: bool) -> dict:
-    """Keyword arguments choosing Adam's kernels: auto -> fused on CUDA, torch's default (loop) on the CPU."""
+    """Keyword arguments choosing Adam's kernels: auto -> fused on CUDA, torch's own default on the CPU (loop)."""
     impl = cfg.optimizer_impl
     if impl == "auto":
-        impl = "fused" if cuda else "default"
-    return {"default": {}, "loop": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}[impl]
+        impl = "fused" if cuda else "torch"
+    return {"torch": {}, "loop": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}[impl]
 
 
 def make_adam(model: nn.Module, cfg: TrainConfig, cuda: bool) -> torch.optim.Adam:

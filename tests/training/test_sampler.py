@@ -8,12 +8,12 @@ import itertools
 import pytest
 import torch
 
-from datasets.patches import batch_coords, crop_batch
+from datasets.patches import batch_coords, crop_batch, dihedral
 from models.registry import load_checkpoint
 from tests.training.tiny import tiny_config, write_images
 from training import distributed
 from training.loop import train
-from training.sampler import BatchSampler, index_maps
+from training.sampler import BatchSampler, augment
 
 
 def images(sizes, scale=3, seed=0):
@@ -56,15 +56,10 @@ def test_vector_coords_stay_inside_every_image():
     assert torch.equal(coords, again)
 
 
-def test_index_maps_are_the_dihedral_group():
-    patch = torch.arange(25).view(5, 5)
-    for k in range(8):
-        rows, cols = index_maps(torch.zeros(1, dtype=torch.long), torch.zeros(1, dtype=torch.long),
-                                torch.tensor([k]), 5)
-        ref = patch.flip(-1) if k & 1 else patch
-        ref = ref.flip(-2) if k & 2 else ref
-        ref = ref.transpose(0, 1) if k & 4 else ref
-        assert torch.equal(patch[rows[0], cols[0]], ref)
+def test_augment_is_dihedral_per_patch():
+    patches = torch.randint(0, 256, (8, 3, 5, 5), dtype=torch.uint8)
+    got = augment(patches, torch.arange(8))
+    assert all(torch.equal(got[k], dihedral(patches[k], k)) for k in range(8))
 
 
 def test_shares_of_two_processes_make_the_whole_batch(monkeypatch):
