@@ -70,12 +70,16 @@ def measure_throughput(cfg: TrainConfig, steps: int, warmup: int = 5, images=Non
     synchronize(device)
     t0 = time.perf_counter()
     loss = torch.zeros((), device=device)
+    times = []  # per-step seconds: exact on the CPU (no queue); on CUDA only the total counts
     for _ in range(steps):
+        t = time.perf_counter()
         loss += step()
+        times.append(time.perf_counter() - t)
     synchronize(device)
     seconds = time.perf_counter() - t0
     mean_loss = float(loss) / steps
-    return {"patches_per_s": steps * cfg.batch / seconds, "steps": steps, "warmup": warmup,
+    median = statistics.median(times) if not cuda else seconds / steps
+    return {"patches_per_s": steps * cfg.batch / seconds, "median_patches_per_s": cfg.batch / median, "steps": steps, "warmup": warmup,
             "batch": cfg.batch, "lr_patch": cfg.lr_patch, "amp": uses_amp(cfg, cuda), "seconds": seconds,
             "mean_loss": mean_loss if math.isfinite(mean_loss) else None, "device": str(device),
             "model": cfg.model, "model_kwargs": dict(cfg.model_kwargs), "train_sets": list(cfg.train_sets),
@@ -107,13 +111,16 @@ def bench_configs(profile: str, budget: str, models: list[str], device: str, **r
 
 
 def compare(cfg: TrainConfig, images, steps: int, warmup: int, repeats: int, compile_new: bool) -> dict:
-    """{"old": [pairs/s per repeat], "new": [...]} of one config, the two paths interleaved."""
+    """{"old": [pairs/s per repeat], "new": [...]} of one config, the two paths interleaved.
+
+    Each figure is batch / the median step time on the CPU (robust to other users of a shared
+    machine), batch x steps / total seconds on CUDA."""
     runs: dict = {"old": [], "new": []}
     for _ in range(repeats):
         for path, options in PATHS.items():
             options = {**options, "compile": compile_new and path == "new"}
             row = measure_throughput(cfg.model_copy(update=options), steps, warmup, images)
-            runs[path].append(row["patches_per_s"])
+            runs[path].append(row["median_patches_per_s"])
     return runs
 
 
