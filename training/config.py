@@ -58,7 +58,13 @@ from training.schedule import SCHEDULES
 
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
 # Settings that do not change the result: a run may resume with different values of these.
-NON_SEMANTIC = ("out", "device", "progress", "threads", "force")
+NON_SEMANTIC = ("out", "device", "progress", "threads", "force", "sampler")
+# The step's implementation choices (``training.step``): part of a run's identity only when not at
+# their defaults, so runs made before these options existed keep their identity.
+STEP_DEFAULTS = {"precision": "auto", "optimizer_impl": "auto", "compile": False}
+SAMPLERS = ("batched", "loop", "device")
+PRECISIONS = ("auto", "fp32", "tf32", "bf16", "fp16")
+OPTIMIZER_IMPLS = ("auto", "torch", "loop", "foreach", "fused")
 
 
 class TrainError(RtsrError):
@@ -126,10 +132,19 @@ class TrainConfig(BaseModel):
     threads: Threads = 0  # torch CPU threads (0: torch's default)
     force: Bool = False  # start over in an ``out`` that holds a run of other settings (replacing it)
     progress: Bool = True  # rich bar of the steps on a terminal (the per-epoch lines are always printed)
+    sampler: Literal[SAMPLERS] = "batched"  # batched: one gather, today's draw; loop: per-patch crops; device: vectorised draw
+    precision: Literal[PRECISIONS] = "auto"  # auto: fp16+scaler on CUDA when amp, fp32 on the CPU
+    optimizer_impl: Literal[OPTIMIZER_IMPLS] = "auto"  # Adam kernels; auto: fused on CUDA, torch (its own default) on the CPU
+    compile: Bool = False  # torch.compile the whole step (opt-in; CUDA graphs on CUDA)
 
     def identity(self) -> dict:
         """The settings that determine the result (what a resumed run must share)."""
         ident = self.model_dump(exclude=set(NON_SEMANTIC))
+        for key, default in STEP_DEFAULTS.items():
+            if ident[key] == default:
+                del ident[key]
+        if self.sampler == "device":  # another random stream (batched and loop give the same patches)
+            ident["sampler"] = "device"
         if self.init and Path(self.init).is_file():
             ident["init_sha256"] = file_sha256(self.init)
         return ident

@@ -36,10 +36,12 @@ from training.checkpoints import (
     resume_state,
     save_checkpoint,
 )
-from training.config import LOSSES, TrainConfig, TrainError, check_config
+from training.config import TrainConfig, TrainError, check_config
 from training.data import load_split, load_validation
 from training.logs import write_summary, write_tables
+from training.sampler import BatchSampler
 from training.schedule import lr_at
+from training.step import make_adam, make_step, resolve_precision, set_matmul_precision, uses_scaler
 from training.validation import validate
 
 
@@ -70,54 +72,57 @@ def check_patch_multiple(cfg: TrainConfig, model: nn.Module) -> None:
 
 
 def uses_amp(cfg: TrainConfig, cuda: bool) -> bool:
-    """FP16 autocast + loss scaling: on CUDA when ``cfg.amp`` (the CPU always trains in FP32)."""
-    return cuda and cfg.amp
+    """FP16 autocast + loss scaling (``training.step``: precision fp16, or auto on CUDA with ``cfg.amp``)."""
+    return uses_scaler(resolve_precision(cfg, cuda))
 
 
 def optimizer_for(model: nn.Module, cfg: TrainConfig, cuda: bool):
-    """(model on its device layout, Adam with the config's betas, AMP grad scaler, enabled per ``uses_amp``)."""
+    """(model on its device layout, Adam with the config's betas and kernels, AMP grad scaler per ``uses_amp``)."""
     if cuda:
         model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    set_matmul_precision(resolve_precision(cfg, cuda))
+    opt = make_adam(model, cfg, cuda)
     return model, opt, torch.amp.GradScaler("cuda", enabled=uses_amp(cfg, cuda))
 
 
-def patch_batch(data: tuple[list, list], cfg: TrainConfig, gen: torch.Generator, cuda: bool):
-    """This rank's share of one random aligned (LR, HR) float NCHW [0, 1] global batch; channels_last LR on CUDA."""
-    coords = batch_coords(data[0], cfg.batch, cfg.lr_patch, gen, cfg.augment)  # the same on every rank
-    inputs, targets = crop_batch(*data, distributed.shard(coords), cfg.lr_patch, cfg.scale)
+def patch_batch(data, cfg: TrainConfig, gen: torch.Generator, cuda: bool):
+    """This rank's share of one random aligned (LR, HR) float NCHW [0, 1] global batch; channels_last LR on CUDA.
+
+    ``data``: a ``training.sampler.BatchSampler`` (one gather) or the (LR list, HR list) of the loop sampler.
+    """
+    if isinstance(data, BatchSampler):
+        draw = data.vector_coords if cfg.sampler == "device" else data.exact_coords
+        inputs, targets = data.crop(draw(cfg.batch, gen, cfg.augment))  # coords: the same on every rank
+    else:
+        coords = batch_coords(data[0], cfg.batch, cfg.lr_patch, gen, cfg.augment)
+        inputs, targets = crop_batch(*data, distributed.shard(coords), cfg.lr_patch, cfg.scale)
     if cuda:
         inputs = inputs.contiguous(memory_format=torch.channels_last)
     return inputs, targets
 
 
-def train_step(model: nn.Module, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler, loss_fn,
-               inputs: torch.Tensor, targets: torch.Tensor, amp: bool) -> torch.Tensor:
-    """One optimisation step on a float NCHW [0, 1] LR/HR batch; returns the detached loss (FP32).
-
-    Shared by the loop and the throughput probe (``training.throughput``), so both time the same step.
-    """
-    with torch.autocast(inputs.device.type, dtype=torch.float16, enabled=amp):
-        pred = model(inputs)
-    loss = loss_fn(pred.float(), targets)
-    opt.zero_grad(set_to_none=True)
-    scaler.scale(loss).backward()
-    scaler.step(opt)
-    scaler.update()
-    return loss.detach()
+def training_data(images: list, targets: list, cfg: TrainConfig):
+    """What ``patch_batch`` draws from: a BatchSampler (sampler batched/device) or the two lists (loop)."""
+    if cfg.sampler == "loop":
+        return images, targets
+    return BatchSampler(images, targets, cfg.lr_patch, cfg.scale)
 
 
-def train_epoch(model: nn.Module, opt, scaler, data: tuple[list, list], cfg: TrainConfig,
-                learning_rate: float, gen: torch.Generator, iters: int, on_step) -> float:
+def patch_generator(cfg: TrainConfig, device: torch.device) -> torch.Generator:
+    """The seeded patch generator: on the CPU (exact draw), or on the training device (sampler ``device``)."""
+    return torch.Generator(device if cfg.sampler == "device" else "cpu").manual_seed(cfg.seed)
+
+
+def train_epoch(model: nn.Module, opt, scaler, data, cfg: TrainConfig,
+                learning_rate: float, gen: torch.Generator, iters: int, on_step, step=None) -> float:
     """``iters`` Adam steps on random aligned patch batches at ``learning_rate``; the mean loss (over ranks)."""
     for group in opt.param_groups:
         group["lr"] = learning_rate
     cuda = next(model.parameters()).is_cuda
-    amp = uses_amp(cfg, cuda)
-    loss_fn = LOSSES[cfg.loss]
+    step = step or make_step(model, opt, scaler, cfg, cuda)
     loss_sum = torch.zeros((), device=next(model.parameters()).device)
     for _ in range(iters):
-        loss = train_step(model, opt, scaler, loss_fn, *patch_batch(data, cfg, gen, cuda), amp)
+        loss = step(*patch_batch(data, cfg, gen, cuda))
         loss_sum += loss
         on_step(loss)
     return distributed.mean_over_ranks(loss_sum) / iters
@@ -144,7 +149,9 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
 
     model, opt, scaler = optimizer_for(model.to(device).train(), cfg, cuda)
     trained = distributed.wrap(model, device)  # DDP in a process group; ``model`` is what is saved
-    gen = torch.Generator().manual_seed(cfg.seed)
+    gen = patch_generator(cfg, device)
+    data = training_data(images, targets, cfg)
+    step = make_step(trained, opt, scaler, cfg, cuda)
     start, history, best = 0, [], {"val_psnr_rgb": None, "epoch": None}
     if state is not None:
         start, history, best = restore(state, model, opt, scaler, gen, uses_amp(cfg, cuda), out / "last.pt")
@@ -159,8 +166,8 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
             t0 = time.perf_counter()
             learning_rate = lr_at(cfg.schedule, epoch, cfg.epochs, cfg.lr)
             with plugin_errors(model.rtsr_info, f"training epoch {epoch + 1}"):
-                mean_loss = train_epoch(trained, opt, scaler, (images, targets), cfg, learning_rate, gen,
-                                        iters, progress.step)
+                mean_loss = train_epoch(trained, opt, scaler, data, cfg, learning_rate, gen,
+                                        iters, progress.step, step)
             if not math.isfinite(mean_loss):
                 raise TrainError(f"epoch {epoch + 1}: training loss is {mean_loss}; stopped. "
                                  f"{kept_checkpoint(out)}; lower --lr or check the data")

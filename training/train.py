@@ -22,7 +22,16 @@ from core.overlap import refuse_overlap
 from core.paths import DEFAULT_MIRROR, REPO_ROOT
 from core.protocol import DEGRADATIONS
 from training import distributed
-from training.config import LOSSES, ConfigError, TrainConfig, make_train_config, read_sections
+from training.config import (
+    LOSSES,
+    OPTIMIZER_IMPLS,
+    PRECISIONS,
+    SAMPLERS,
+    ConfigError,
+    TrainConfig,
+    make_train_config,
+    read_sections,
+)
 from training.loop import train
 from training.schedule import SCHEDULES
 
@@ -84,6 +93,15 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
                    help="--out holds a run made with other settings: start over and replace it "
                         "(default: refused, naming the settings that differ)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: 0, torch's own choice)")
+    p.add_argument("--sampler", choices=SAMPLERS,
+                   help="patch sampler: batched (one gather, default), loop (per-patch crops, the same "
+                        "patches), device (vectorised draw on the device: another random stream)")
+    p.add_argument("--precision", choices=PRECISIONS,
+                   help="step precision (default: auto, fp16 + loss scaling on CUDA with amp, fp32 on the CPU)")
+    p.add_argument("--optimizer-impl", choices=OPTIMIZER_IMPLS,
+                   help="Adam kernels (default: auto, fused on CUDA, torch's loop on the CPU)")
+    p.add_argument("--compile", action="store_const", const=True,
+                   help="capture the step with torch.compile (CUDA graphs on CUDA; default: eager)")
     p.add_argument("--no-progress", dest="progress", action="store_const", const=False,
                    help="no progress bar, plain lines only, also on a terminal (default: a rich bar on "
                         "a terminal; a line per epoch is always printed, on stderr)")
