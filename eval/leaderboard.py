@@ -33,7 +33,7 @@ from core.io import check_output_dir, staged_files, staging_dir, write_atomic
 from core.names import file_name
 from core.overlap import refuse_overlap
 from core.paths import REPO_ROOT, data_root
-from core.protocol import GPU_PROTOCOL, LR_720P
+from core.protocol import DEGRADATIONS, GPU_PROTOCOL, LR_720P
 from eval.resultfiles import (
     Result,
     ResultError,
@@ -122,8 +122,10 @@ def _row(result: Result, bicubic: Result | None) -> dict:
     return {
         "dataset": d["dataset"], "scale": d["scale"], "rank": None, "model": result.label,
         "params": d.get("params"), "gflops_720p": gflops_720p(result),
-        "psnr_rgb": round(float(d["psnr_rgb"]), 4), "ssim_rgb": round(float(d["ssim_rgb"]), 5),
-        "psnr_y": round(float(d["psnr_y"]), 4), "ssim_y": round(float(d["ssim_y"]), 5),
+        # raw values, formatted once where printed (rounding here, then again in a table, made
+        # 0.870449 print as 0.8705 here and 0.8704 in eval.evaluate)
+        "psnr_rgb": float(d["psnr_rgb"]), "ssim_rgb": float(d["ssim_rgb"]),
+        "psnr_y": float(d["psnr_y"]), "ssim_y": float(d["ssim_y"]),
         "runtime_ms": None if runtime_ms is None else round(runtime_ms, 4),
         "runtime_device": None if rt is None else str(rt["device"].get("name", "?")),
         "runtime_protocol": None if rt is None else str(rt["protocol"]),
@@ -299,7 +301,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="root of saved SR images for the crops, laid out <degradation>_x<S>/<dataset>/"
                         "<label>/<stem>.png (default: data/sr, or $RTSR_DATA_ROOT/sr)")
     p.add_argument("--scale", type=int, default=None, help="only results at this scale (default: all)")
-    p.add_argument("--degradation", default=None, help="only results of this degradation (default: all)")
+    p.add_argument("--degradation", default=None, choices=DEGRADATIONS,
+                   help="only results of this degradation (default: all)")
     p.add_argument("--dataset", default=None, help="only results on this test set (default: all)")
     p.add_argument("--crop-dataset", default=None,
                    help="the one test set shown in crops.png (default: a panel per test set)")

@@ -168,8 +168,23 @@ def run_step(name: str, ctx: SuiteContext, timeout: float, scratch: Path) -> dic
         stop_group(proc)
         status = "timeout"
     result = read_record(record)
+    skipped = budget_skips(result)
+    if status == "ok" and skipped:  # finished, but without some of its work: say which
+        status, result = "partial", {**result, "reason": f"step budget used up; skipped {', '.join(skipped)}"}
     return {"status": status, "seconds": round(time.perf_counter() - t0, 1), "timeout_s": round(timeout, 1),
             **result}
+
+
+def budget_skips(record: dict) -> list[str]:
+    """The names a step's record says it skipped because its time ran out."""
+    names = []
+    for key in ("skipped", "baselines", "rows", "evaluations"):
+        for item in record.get(key) or []:
+            why = str(item.get("skipped") or item.get("reason") or "") if isinstance(item, dict) else ""
+            if "budget" in why:
+                name = str(item.get("model") or item.get("label") or item.get("name") or "?")
+                names.append(f"{name} {item['variant']}" if "variant" in item else name)
+    return names
 
 
 def stop_group(proc: subprocess.Popen) -> None:

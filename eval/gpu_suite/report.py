@@ -19,7 +19,7 @@ def table(header: list[str], rows: list[list]) -> list[str]:
 
 
 def status_line(step: dict) -> str:
-    """``ok`` / ``failed: <error>`` / ``timeout`` / ``skipped: <reason>``."""
+    """``ok`` / ``partial: <skipped names>`` / ``failed: <error>`` / ``timeout`` / ``skipped: <reason>``."""
     note = step.get("error") or step.get("reason") or ""
     return f"{step['status']}: {note}" if note else step["status"]
 

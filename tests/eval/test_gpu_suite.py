@@ -85,11 +85,23 @@ def test_a_step_over_its_time_box_is_killed_and_keeps_its_record(tmp_path):
     assert result["command"].startswith("-m pytest -m gpu")  # saved before the child was killed
 
 
+def test_a_step_that_skipped_work_for_time_names_it():
+    from eval.gpu_suite.__main__ import budget_skips
+    record = {"skipped": [{"model": "rt4ksr", "reason": "step budget used up"}],
+              "rows": [{"model": "bicubic_pp", "variant": "eager"},
+                       {"model": "bicubic_pp", "variant": "graph", "skipped": "needs CUDA"},
+                       {"model": "espcn", "variant": "eager", "skipped": "step budget used up"}],
+              "evaluations": [{"label": "abpn", "dataset": "set5", "skipped": "budget"}]}
+    assert budget_skips(record) == ["rt4ksr", "espcn eager", "abpn"]
+    assert budget_skips({"rows": [{"model": "x", "variant": "graph", "skipped": "needs CUDA"}]}) == []
+
+
 @pytest.mark.slow
 def test_quick_cpu_run_writes_every_report_file(tmp_path):
+    # a budget that cannot run out on a loaded machine: the test checks the report, not the clock
     out = tmp_path / "gpu"
     proc = subprocess.run([sys.executable, "-m", "eval.gpu_suite", "--device", "cpu", "--quick",
-                           "--out", str(out), "--budget-s", "400"], cwd=REPO_ROOT, capture_output=True, text=True,
+                           "--out", str(out), "--budget-s", "36000"], cwd=REPO_ROOT, capture_output=True, text=True,
                           check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     (folder,) = out.iterdir()

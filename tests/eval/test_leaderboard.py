@@ -311,3 +311,23 @@ def test_bad_options_are_bad_input(tmp_path, capsys):
     rc = main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "lb"), "--crop-size", "0"])
     assert rc == 2 and capsys.readouterr().err == "error: --crop-size=0: must be >= 8 px\n"
     assert not (tmp_path / "lb").exists()
+
+
+def test_ssim_is_rounded_once_as_eval_evaluate_prints_it(tmp_path, capsys):
+    data = make_result("bicubic_pp")
+    data["ssim_rgb"] = 0.870449  # rounded to 5 places first, it printed 0.8705; evaluate prints 0.8704
+    for image in data.get("per_image", []):
+        image["ssim_rgb"] = 0.870449
+    write_result(tmp_path / "results", data)
+    write_result(tmp_path / "results", make_result("bicubic"))
+    rc, rows = _run(tmp_path)
+    assert rc == 0, _text(capsys)
+    assert [r["ssim_rgb"] for r in rows if r["model"] == "bicubic_pp"] == [0.870449]
+    md = (tmp_path / "lb" / "leaderboard.md").read_text()
+    assert "0.8704" in md and "0.8705" not in md
+
+
+def test_degradation_help_lists_its_choices(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "--degradation {ntire23,classic}" in capsys.readouterr().out
