@@ -28,6 +28,11 @@ def test_params_yaml_is_the_generated_default(tmp_path):
     assert (REPO_ROOT / "params.yaml").read_text() == out.read_text(), (
         "params.yaml is generated: run `python -m core.params` and commit the result")
 
+# TrainConfig fields set per run on the command line, never in conf/ (the step's implementation
+# choices among them: sampler, precision, Adam kernels, compile).
+PER_RUN = {"init", "drop_bias", "device", "threads", "progress", "force",
+           "sampler", "precision", "optimizer_impl", "compile"}
+
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_profiles_share_one_shape_and_name_real_things(tmp_path, profile):
@@ -48,7 +53,7 @@ def test_profiles_share_one_shape_and_name_real_things(tmp_path, profile):
 def test_every_training_section_is_a_complete_train_config(tmp_path, profile):
     """train.base + the stage's section supply every TrainConfig field but the per-run ones."""
     params = composed(tmp_path, f"profile={profile}")
-    per_run = {"out", "init", "drop_bias", "device", "threads", "progress", "force"}
+    per_run = {"out", *PER_RUN}
     for section in STAGE_SECTIONS:
         values = {**params["train"]["base"], **params["train"][section]}
         values.setdefault("model", "espcn")  # train_baseline@<model> passes --model
@@ -69,7 +74,7 @@ def test_groups_compose_independently(tmp_path):
 def test_no_training_default_in_code_duplicates_conf():
     """TrainConfig has no default for anything conf/ supplies (one source of each value)."""
     with_default = {k for k, f in TrainConfig.model_fields.items() if not f.is_required()}
-    assert with_default == {"init", "drop_bias", "device", "threads", "progress", "force"}
+    assert with_default == PER_RUN
 
 
 def test_dvc_lists_every_stage_of_the_embedded_profile():
