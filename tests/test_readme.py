@@ -49,3 +49,9 @@ def test_own_model_block_runs_verbatim(mirror, tmp_path):
     assert {r["model"] for r in board} == {"mynet", "bicubic"}
     assert all(r["score"] is not None for r in board)
     assert "mynet" in proc.stdout  # the printed table
+
+
+def test_no_placeholder_is_left_in_the_readme():
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    left = sorted(set(re.findall(r"@@[A-Z_]*@@", text)))
+    assert not left, f"README.md still shows placeholders {left}: fill them from a real run"
