@@ -63,7 +63,7 @@ ZOO = (
     ExternalCheckpoint(
         name="rt4ksr_released", model="rt4ksr", file="rt4ksr_x3.pth", scale=3,
         sha256="13229f15a7f3897096ab0ee92b7c3d3c64fd59b4e558fea3248147cec225e65e",
-        trained_on="the authors' weights: MATLAB-style bicubic x3 without JPEG; RGB in [0, 1], output "
+        trained_on="the authors' data, MATLAB-style bicubic x3 LR without JPEG; RGB in [0, 1], output "
                    "unclamped; training checkpoint (layout rt4ksr-authors), re-parameterised on load",
         source="eduardzamfir/RT4KSR code/checkpoints/rt4ksr_x3.pth @fd6627a (Apache-2.0)",
         paper="Zamfir, Conde & Timofte, Towards Real-Time 4K Image Super-Resolution, CVPR Workshops 2023"),
