@@ -56,6 +56,7 @@ from rich.table import Table
 from core.cli import cli_main, description
 from core.io import check_output_dir, check_output_file, staging_dir, write_atomic
 from core.overlap import refuse_overlap
+from core.paths import DEFAULT_MIRROR, REPO_ROOT, official_dir
 from core.progress import PlainLines, on_terminal, say
 from core.protocol import DEGRADATIONS, OUTPUT_HW
 from core.quantize import OUTPUT_ROUNDING, to_uint8_rgb
@@ -63,6 +64,7 @@ from core.schema import error_line
 from datasets.imageio import is_single_channel_mode, load_rgb, save_png
 from datasets.manifest import read_manifest
 from datasets.matlab_resize import imresize
+from datasets.paths import gt_dir, hr_dir, lr_dir
 from datasets.registry import get_dataset
 from eval.color import BT601, Y_ROUNDING, rgb_to_y, round_half_away
 from eval.errors import EvalError
@@ -82,6 +84,7 @@ from eval.options import RUNTIMES, EvalOptions
 from eval.provenance import provenance
 from eval.runtime import input_shape, measure_runtime, require_cuda
 from models.external import identify
+from models.ntire23 import NTIRE23_PREFIX
 from models.registry import ModelError, create_model, describe, model_info, plugin_errors
 
 FP16_TOLERANCE_DB = 0.05
@@ -314,12 +317,10 @@ def check_sr_folder(path: Path) -> None:
 
 def input_paths(opts: EvalOptions) -> dict[str, Path | None]:
     """What this evaluation reads and must never overwrite: dataset folders, weights, model files, mirror."""
-    from core.paths import DEFAULT_MIRROR, REPO_ROOT, official_dir
-    from datasets.paths import gt_dir, hr_dir, lr_dir
-
-    folder = opts.dataset[len("folder:"):] if opts.dataset.startswith("folder:") else None
-    team = opts.model[len("ntire23:"):] if opts.model.startswith("ntire23:") else None
-    plugin = opts.model.rpartition(":")[0] if opts.model.rpartition(":")[0].endswith(".py") else None
+    folder = opts.dataset.removeprefix("folder:") if opts.dataset.startswith("folder:") else None
+    team = opts.model.removeprefix(NTIRE23_PREFIX) if opts.model.startswith(NTIRE23_PREFIX) else None
+    module = opts.model.rpartition(":")[0]
+    plugin = module if module.endswith(".py") else None  # path/to/file.py:factory
     return {"--dataset folder": Path(folder) if folder else None, "--weights": opts.weights,
             "team folder": Path(team) if team else None, "plug-in file": Path(plugin) if plugin else None,
             "HR folder": hr_dir(opts.dataset),
