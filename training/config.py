@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 import torch
 import torch.nn.functional as F
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr, ValidationError, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr, ValidationError, create_model, model_validator
 
 from core.errors import RtsrError
 from core.hashing import file_sha256
@@ -191,6 +191,9 @@ class PruneParams(BaseModel):
     target: PositiveInt
 
 
+RENAMED_PARAMS = {"baselines": "baseline_models", "datasets": "prepared_sets"}  # old top-level key -> new
+
+
 class PipelineParams(BaseModel):
     """A params file as the stages read it: each known key typed (all optional; other keys allowed)."""
 
@@ -203,11 +206,22 @@ class PipelineParams(BaseModel):
     train: dict[str, TrainSection] | None = None  # type: ignore[valid-type]
     evaluate: EvaluateParams | None = None
     mirror: StrictStr | None = None
-    datasets: Datasets | None = None
+    prepared_sets: Datasets | None = None
     test_sets: Datasets | None = None
-    baselines: list[Name] | None = None
+    baseline_models: list[Name] | None = None
     trained: list[Name] | None = None
     profile: StrictStr | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def renamed_keys(cls, data: Any) -> Any:
+        """Refuse a key this version renamed, naming the new one (no silent fallback to the old name)."""
+        if isinstance(data, dict):
+            for old, new in RENAMED_PARAMS.items():
+                if old in data:
+                    raise ValueError(f"params key {old!r} was renamed to {new!r} (a top-level key may not share "
+                                     "a name with a dependency folder: DVC's exp show cannot tabulate both)")
+        return data
 
 
 def read_params(path: str | Path) -> dict:

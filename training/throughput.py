@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     params = composed_params([f"profile={args.profile}", f"budget={args.budget}"])
-    models = args.models or ["bicubic_pp", *params["baselines"]]
+    models = args.models or ["bicubic_pp", *params["baseline_models"]]
     cfgs = bench_configs(args.profile, args.budget, models, args.device)
     first = next(iter(cfgs.values()))
     device = resolve_device(first.device)
