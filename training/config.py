@@ -61,10 +61,11 @@ LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
 NON_SEMANTIC = ("out", "device", "progress", "threads", "force", "sampler")
 # The step's implementation choices (``training.step``): part of a run's identity only when not at
 # their defaults, so runs made before these options existed keep their identity.
-STEP_DEFAULTS = {"precision": "auto", "optimizer_impl": "auto", "compile": False}
+STEP_DEFAULTS = {"precision": "auto", "optimizer_impl": "auto", "compile": False, "memory_format": "auto"}
 SAMPLERS = ("batched", "loop", "device")
 PRECISIONS = ("auto", "fp32", "tf32", "bf16", "fp16")
 OPTIMIZER_IMPLS = ("auto", "torch", "loop", "foreach", "fused")
+MEMORY_FORMATS = ("auto", "contiguous", "channels_last")
 
 
 class TrainError(RtsrError):
@@ -136,6 +137,7 @@ class TrainConfig(BaseModel):
     precision: Literal[PRECISIONS] = "auto"  # auto: fp16+scaler on CUDA when amp, fp32 on the CPU
     optimizer_impl: Literal[OPTIMIZER_IMPLS] = "auto"  # Adam kernels; auto: fused on CUDA, torch (its own default) on the CPU
     compile: Bool = False  # torch.compile the whole step (opt-in; CUDA graphs on CUDA)
+    memory_format: Literal[MEMORY_FORMATS] = "auto"  # model + LR batch layout; auto: channels_last on CUDA, NCHW-contiguous on the CPU
 
     def identity(self) -> dict:
         """The settings that determine the result (what a resumed run must share)."""

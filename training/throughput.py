@@ -9,7 +9,7 @@ pairs/s = steps x batch / seconds. Validation, checkpoints and logging are not c
 ``python -m training.throughput`` times two paths in one process on the same images, for
 Bicubic++ stage 1 and every baseline, ``repeats`` times each (interleaved), and prints the medians:
 - old: today's path before the sampler (per-patch crops in a Python loop, torch's own Adam kernels);
-- new: the batched sampler (one gather), fused Adam, plus ``--compile`` if asked.
+- new: the batched sampler (one gather), fused Adam, channels_last, plus ``--compile`` if asked.
 Both use the config's precision (fp32 on the CPU). ``--budget cpu`` is the mirror profile's batch
 and patch (32, 24), ``--budget paper`` the paper's (16, LR 108; on the mirror's T91 + BSD200 at x3,
 where no BSD200 image fits 108, the released code's LR 96 / HR 288 on the 216 images that fit it:
@@ -33,8 +33,8 @@ from training.data import load_split
 from training.loop import optimizer_for, patch_batch, patch_generator, resolve_device, training_data, uses_amp
 from training.step import make_step
 
-PATHS = {"old": {"sampler": "loop", "optimizer_impl": "torch", "compile": False},
-         "new": {"sampler": "batched", "optimizer_impl": "fused", "compile": False}}
+PATHS = {"old": {"sampler": "loop", "optimizer_impl": "torch", "compile": False, "memory_format": "auto"},
+         "new": {"sampler": "batched", "optimizer_impl": "fused", "compile": False, "memory_format": "channels_last"}}
 STAGE1 = "bicubic_pp_stage1"
 RELEASED_LR_PATCH = 96  # the released Bicubic++ code's LR patch (HR 288 at x3)
 

@@ -31,7 +31,7 @@ def test_params_yaml_is_the_generated_default(tmp_path):
 # TrainConfig fields set per run on the command line, never in conf/ (the step's implementation
 # choices among them: sampler, precision, Adam kernels, compile).
 PER_RUN = {"init", "drop_bias", "device", "threads", "progress", "force",
-           "sampler", "precision", "optimizer_impl", "compile"}
+           "sampler", "precision", "optimizer_impl", "compile", "memory_format"}
 
 
 @pytest.mark.parametrize("profile", PROFILES)
