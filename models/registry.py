@@ -43,7 +43,7 @@ from core.protocol import SCALES
 from models.attributes import read_attributes
 from models.contract import check_channel_order, white_level
 from models.errors import ModelError
-from models.layouts import Layout, check_state_dict, choose_layout, load_state_dict_strict, unwrap
+from models.layouts import Layout, choose_layout, load_state_dict_strict, unwrap
 
 __all__ = [
     "ModelError",

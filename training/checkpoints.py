@@ -13,14 +13,13 @@ from torch import nn
 
 from core.io import atomic_path
 from core.progress import say
+from models.layouts import check_state_dict
 from models.registry import (
-    check_state_dict,
     checkpoint_arch,
     create_model,
     load_checkpoint,
     model_info,
 )
-from training import distributed
 from training.config import TrainConfig, TrainError
 from training.debias import without_biases
 

@@ -25,7 +25,15 @@ from typing import Annotated, Any, Literal
 import torch
 import torch.nn.functional as F
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr, ValidationError, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StrictStr,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 
 from core.errors import RtsrError
 from core.hashing import file_sha256
@@ -133,11 +141,14 @@ class TrainConfig(BaseModel):
     threads: Threads = 0  # torch CPU threads (0: torch's default)
     force: Bool = False  # start over in an ``out`` that holds a run of other settings (replacing it)
     progress: Bool = True  # rich bar of the steps on a terminal (the per-epoch lines are always printed)
-    sampler: Literal[SAMPLERS] = "batched"  # batched: one gather, today's draw; loop: per-patch crops; device: vectorised draw
+    # batched: one gather, today's draw; loop: per-patch crops; device: vectorised draw
+    sampler: Literal[SAMPLERS] = "batched"
     precision: Literal[PRECISIONS] = "auto"  # auto: fp16+scaler on CUDA when amp, fp32 on the CPU
-    optimizer_impl: Literal[OPTIMIZER_IMPLS] = "auto"  # Adam kernels; auto: fused on CUDA, torch (its own default) on the CPU
+    # Adam kernels; auto: fused on CUDA, torch (its own default) on the CPU
+    optimizer_impl: Literal[OPTIMIZER_IMPLS] = "auto"
     compile: Bool = False  # torch.compile the whole step (opt-in; CUDA graphs on CUDA)
-    memory_format: Literal[MEMORY_FORMATS] = "auto"  # model + LR batch layout; auto: channels_last on CUDA, NCHW-contiguous on the CPU
+    # layout of the model and LR batches; auto: channels_last on CUDA, NCHW-contiguous on the CPU
+    memory_format: Literal[MEMORY_FORMATS] = "auto"
 
     def identity(self) -> dict:
         """The settings that determine the result (what a resumed run must share)."""

@@ -41,7 +41,14 @@ from training.data import load_split, load_validation
 from training.logs import write_summary, write_tables
 from training.sampler import BatchSampler
 from training.schedule import lr_at
-from training.step import make_adam, make_step, resolve_precision, set_matmul_precision, uses_channels_last, uses_scaler
+from training.step import (
+    make_adam,
+    make_step,
+    resolve_precision,
+    set_matmul_precision,
+    uses_channels_last,
+    uses_scaler,
+)
 from training.validation import validate
 
 
@@ -86,7 +93,7 @@ def optimizer_for(model: nn.Module, cfg: TrainConfig, cuda: bool):
 
 
 def patch_batch(data, cfg: TrainConfig, gen: torch.Generator, cuda: bool):
-    """This rank's share of one random aligned (LR, HR) float NCHW [0, 1] global batch; channels_last LR per ``memory_format``.
+    """This rank's share of one random aligned (LR, HR) float NCHW [0, 1] global batch (LR per ``memory_format``).
 
     ``data``: a ``training.sampler.BatchSampler`` (one gather) or the (LR list, HR list) of the loop sampler.
     """

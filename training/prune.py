@@ -225,13 +225,15 @@ def main(argv: list[str] | None = None) -> None:
                "train.bicubic_pp_stage2 --target 32 --init data/train/bicubic_pp_stage1/best.pt "
                "--out data/train/bicubic_pp_stage2")
     add_train_args(parser)
-    parser.add_argument("--target", type=int, required=True, help="channels per group after pruning (required; the paper's and params' prune.target: 32)")
+    parser.add_argument("--target", type=int, required=True,
+                        help="channels per group after pruning (required; the paper's and params' prune.target: 32)")
     args = parser.parse_args(argv)
     cfg = config_from_args(args)
     with distributed.process_group(cfg.device):
         summary = prune_stage(cfg, args.target)
         if distributed.is_main():
-            say(f"{Path(args.out or '.').name}: {summary['model']} pruned to {summary['arch']['kwargs'].get('channels')} "
+            channels = summary["arch"]["kwargs"].get("channels")
+            say(f"{Path(args.out or '.').name}: {summary['model']} pruned to {channels} "
                 f"channels, best val PSNR {summary['best_val_psnr_rgb']:.3f} dB, {summary['params']:,} params")
 
 

@@ -30,7 +30,14 @@ from datasets.patches import check_patch_fits
 from training.checkpoints import build_model
 from training.config import TrainConfig, TrainError, conf_sections, make_train_config
 from training.data import load_split
-from training.loop import optimizer_for, patch_batch, patch_generator, resolve_device, training_data, uses_amp
+from training.loop import (
+    optimizer_for,
+    patch_batch,
+    patch_generator,
+    resolve_device,
+    training_data,
+    uses_amp,
+)
 from training.step import make_step
 
 PATHS = {"old": {"sampler": "loop", "optimizer_impl": "torch", "compile": False, "memory_format": "auto"},
@@ -82,11 +89,13 @@ def measure_throughput(cfg: TrainConfig, steps: int, warmup: int = 5, images=Non
     seconds = time.perf_counter() - t0
     mean_loss = float(loss) / steps
     median = statistics.median(times) if not cuda else seconds / steps
-    return {"patches_per_s": steps * cfg.batch / seconds, "median_patches_per_s": cfg.batch / median, "steps": steps, "warmup": warmup,
-            "batch": cfg.batch, "lr_patch": cfg.lr_patch, "amp": uses_amp(cfg, cuda), "seconds": seconds,
+    return {"patches_per_s": steps * cfg.batch / seconds, "median_patches_per_s": cfg.batch / median,
+            "steps": steps, "warmup": warmup, "batch": cfg.batch, "lr_patch": cfg.lr_patch,
+            "amp": uses_amp(cfg, cuda), "seconds": seconds,
             "mean_loss": mean_loss if math.isfinite(mean_loss) else None, "device": str(device),
             "model": cfg.model, "model_kwargs": dict(cfg.model_kwargs), "train_sets": list(cfg.train_sets),
-            "sampler": cfg.sampler, "optimizer_impl": cfg.optimizer_impl, "compile": cfg.compile}
+            "sampler": cfg.sampler, "optimizer_impl": cfg.optimizer_impl, "compile": cfg.compile,
+            "memory_format": cfg.memory_format}
 
 
 def estimated_seconds(pairs: int, patches_per_s: float) -> float:
