@@ -1,10 +1,10 @@
-"""Models: the registry, Bicubic++, the built-in table (``models.zoo``) and the helpers that run a model.
+"""Models: the registry, Bicubic++, the built-in table (``models.catalog``) and the helpers that run a model.
 
-Importing any ``models`` module registers every built-in model (the zoo imports the networks
+Importing any ``models`` module registers every built-in model (the catalog imports the networks
 from ``models/bicubic_pp.py`` and ``baselines/``); nothing here imports ``training`` or ``eval``.
 """
+import models.catalog
 import models.ntire23  # (adds the ntire23:DIR team folders)
-import models.zoo  # noqa: F401  (registers the built-in models)
 from models.padding import upscale  # noqa: F401
 from models.registry import (  # noqa: F401
     ModelError,
