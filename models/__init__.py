@@ -3,8 +3,8 @@
 Importing any ``models`` module registers every built-in model (the catalog imports the networks
 from ``models/bicubic_pp.py`` and ``baselines/``); nothing here imports ``training`` or ``eval``.
 """
-import models.catalog
-import models.ntire23  # (adds the ntire23:DIR team folders)
+import models.catalog  # (registers the built-in models)
+import models.ntire23  # noqa: F401  (adds the ntire23:DIR team folders)
 from models.padding import upscale  # noqa: F401
 from models.registry import (  # noqa: F401
     ModelError,
