@@ -111,7 +111,7 @@ def last_state(cfg: TrainConfig, arch: dict, model: nn.Module, opt, scaler, gen:
             "seed": cfg.seed, "config": cfg.identity()}
 
 
-def restore(state: dict, model: nn.Module, opt, scaler, gen: torch.Generator, amp: bool,
+def restore_state(state: dict, model: nn.Module, opt, scaler, gen: torch.Generator, amp: bool,
             path: Path | str = "last.pt"):
     """Load a last.pt state into the run's objects and RNGs; returns (start epoch, history, best)."""
     try:

@@ -175,7 +175,7 @@ def _partial(model: type[BaseModel], name: str) -> type[BaseModel]:
 TrainSection = _partial(TrainConfig, "TrainSection")
 
 
-class ExternalCheckpoint(BaseModel):
+class ExternalEntry(BaseModel):
     """One ``evaluate.external`` entry: a checkpoint you point at, evaluated on every test set."""
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
@@ -190,7 +190,7 @@ class EvaluateParams(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    external: list[ExternalCheckpoint] | None = None
+    external: list[ExternalEntry] | None = None
     runtime: Literal["gpu", "cpu", "off"] | None = None
     warmup: Warmup | None = None
     passes: Passes | None = None

@@ -32,7 +32,7 @@ from training.checkpoints import (
     best_state,
     build_model,
     last_state,
-    restore,
+    restore_state,
     resume_state,
     save_checkpoint,
 )
@@ -161,7 +161,7 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
     step = make_step(trained, opt, scaler, cfg, cuda)
     start, history, best = 0, [], {"val_psnr_rgb": None, "epoch": None}
     if state is not None:
-        start, history, best = restore(state, model, opt, scaler, gen, uses_amp(cfg, cuda), out / "last.pt")
+        start, history, best = restore_state(state, model, opt, scaler, gen, uses_amp(cfg, cuda), out / "last.pt")
     distributed.check_same_on_all_ranks(start, f"the epoch to resume from ({out / 'last.pt'})")
 
     iters = math.ceil(cfg.pairs_per_epoch / cfg.batch)

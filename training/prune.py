@@ -90,8 +90,8 @@ def zero_channel(model: nn.Module, group: str, channel: int) -> list:
 
 
 @torch.no_grad()
-def restore(saved: list, channel: int) -> None:
-    """Undo ``zero_channel``."""
+def unzero_channel(saved: list, channel: int) -> None:
+    """Undo ``zero_channel``: put back the saved weights and biases of ``channel``."""
     for conv, weight, bias in saved:
         conv.weight[channel] = weight
         if bias is not None:
@@ -130,7 +130,7 @@ def greedy_prune(model: nn.Module, target: int, evaluate, log=say) -> dict[str, 
                     continue
                 saved = zero_channel(model, group, c)
                 score = evaluate(model)
-                restore(saved, c)
+                unzero_channel(saved, c)
                 if best is None or score > best[0]:
                     best = (score, group, c)
         score, group, c = best
