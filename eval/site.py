@@ -41,6 +41,7 @@ from datasets.paths import gt_dir
 from eval.crops import max_window
 from eval.metrics import psnr_rgb
 from eval.plots import pareto_front, sr_dir
+from eval.leaderboard import table_note
 from eval.resultfiles import Result, bicubic_command, tables_by_set
 
 ASSETS = Path(__file__).with_name("site_assets")
@@ -74,6 +75,9 @@ DEFINITIONS = (  # (term, definition) shown on the page; the same text as the RE
       "PSNR RGB of the model and of bicubic on the same images in the same run, t the mean runtime in "
       "ms. Precedence: 2 * 2**diff, not 2**(2*diff). Higher is better.")),
     ("rank", "Order by score (descending); rows without a score are not ranked."),
+    ("weights", ("Where the weights came from: trained here (at which budget; committed weights of "
+      "models/trained/ also name the card), released by the authors, no weights (a fixed upscaler), "
+      "random (untrained) or a user checkpoint. A CPU budget is minutes of training on 2 cores.")),
     ("Pareto front", "Models that no other model beats on both runtime (lower) and PSNR RGB (higher)."),
     ("iso-score curve", ("Runtime and PSNR RGB pairs with the same score: P = P_bic + "
       "log2(score * 0.1 * sqrt(t) / 2).")),
@@ -94,21 +98,23 @@ class Column:
     term: str | None
 
 
-COLUMNS = (
+COLUMNS = (  # what defines the rank first (rank, label, score and its inputs), so a 1400 px window shows it
     Column("rank", "#", "d", "asc", "rank"),
     Column("model", "model", "", "asc", None),
-    Column("params", "params", ",d", "asc", "params"),
-    Column("gflops_720p", "GFLOPs 720p", ".2f", "asc", "GFLOPs"),
+    Column("score", "score", ".2f", "desc", "score"),
     Column("psnr_rgb", "PSNR RGB", ".3f", "desc", "PSNR RGB"),
     Column("gain_db", "gain vs bicubic", "+.3f", "desc", "gain"),
+    Column("runtime_ms", "runtime mean ms", "rt", "asc", "runtime"),
+    Column("params", "params", ",d", "asc", "params"),
+    Column("gflops_720p", "GFLOPs 720p", ".2f", "asc", "GFLOPs"),
     Column("psnr_y", "PSNR Y", ".3f", "desc", "PSNR Y"),
     Column("ssim_y", "SSIM Y", ".4f", "desc", "SSIM Y"),
     Column("ssim_rgb", "SSIM RGB", ".4f", "desc", "SSIM RGB"),  # optional: shown when present
-    Column("runtime_ms", "runtime mean ms", "rt", "asc", "runtime"),
     Column("runtime_median_ms", "runtime median ms", "rt", "asc", "runtime"),
-    Column("score", "score", ".2f", "desc", "score"),
+    Column("provenance", "weights", "", "asc", "weights"),
 )
 OPTIONAL_COLUMNS = ("ssim_rgb",)
+TEXT_KEYS = ("model", "provenance")  # left-aligned text cells; the model's links to its provenance
 
 
 def anchor(key: tuple[str, int, str]) -> str:
@@ -170,17 +176,17 @@ def column_view(c: Column) -> dict:
     """Template header: key, text, first sort direction, CSS class and definition (tooltip)."""
     title = next((text for term, text in DEFINITIONS if term == c.term), None)
     return {"key": c.key, "header": c.header, "first_dir": c.first_dir, "title": title,
-            "cls": "text" if c.key == "model" else "num"}
+            "cls": "text" if c.key in TEXT_KEYS else "num"}
 
 
 def cells(row: dict, columns: list[Column]) -> list[dict]:
-    """Template cells: text, sort value ("" for null) and CSS class."""
+    """Template cells: text, sort value ("" for null), CSS class and whether it links to the provenance."""
     out = []
     for c in columns:
         v = row.get(c.key)
-        text = v if c.key == "model" else format_value(v, c.fmt)
-        out.append({"text": text, "sort": "" if v is None else str(v),
-                    "cls": "text" if c.key == "model" else "num"})
+        text = v if c.key in TEXT_KEYS else format_value(v, c.fmt)
+        cls = "num" if c.key not in TEXT_KEYS else "text" if c.key == "model" else "text wrap"
+        out.append({"text": text, "sort": "" if v is None else str(v), "cls": cls, "link": c.key == "model"})
     return out
 
 
@@ -194,6 +200,7 @@ def hover_text(row: dict) -> str:
         + ("" if row.get("ssim_rgb") is None else f", SSIM RGB {f(row['ssim_rgb'], '.4f')}"),
         f"runtime {f(row['runtime_ms'], 'rt')} ms mean, {f(row['runtime_median_ms'], 'rt')} ms median",
         f"{f(row['params'], ',d')} params, {f(row['gflops_720p'], '.2f')} GFLOPs (720p)",
+        f"weights: {html.escape(row['provenance'])}",
     ])
 
 
@@ -458,6 +465,7 @@ def sections(rows: list[dict], results: list[Result], sr_root: Path, site: Path)
                      for i, r in enumerate(page_rows)],
             "figure": None if fig is None else script_json(fig.to_json(validate=False)),
             "chart_note": ("not plotted (no runtime): " + ", ".join(untimed)) if untimed else None,
+            "cpu_note": table_note(members),
             "crops": crops, "crop_note": crop_note,
             "provenance": [{"model": r["model"], "id": f"prov-{anchor(key)}-{i}",
                             "fields": provenance(group[r["model"]]), "raw": raw_json(group[r["model"]])}

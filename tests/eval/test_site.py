@@ -101,9 +101,12 @@ def test_gain_and_median_columns_hold_the_values(built):
     # set14 (the first section) is the H200 one: bicubic_pp 1.17 ms, median 0.99 x mean
     texts = [text for _, text in cells]
     expected_score = 2 * 2 ** (27.711 - 27.205) / (0.1 * math.sqrt(1.17))
-    assert texts == ["1", "bicubic_pp", "50,400", "23.22", "27.711", "+0.506", "30.659", "0.8552",
-                     "0.8650", "1.170", "1.158", f"{expected_score:.2f}"]  # SSIM RGB: results_factory
-    assert float(cells[-1][0]) == pytest.approx(expected_score, abs=1e-4)
+    # rank, label, score and PSNR first (what the ranking uses), the weights' provenance last
+    assert texts == ["1", "bicubic_pp", f"{expected_score:.2f}", "27.711", "+0.506", "1.170", "50,400", "23.22",
+                     "30.659", "0.8552", "0.8650", "1.158", "no weights"]  # SSIM RGB: results_factory
+    assert float(cells[2][0]) == pytest.approx(expected_score, abs=1e-4)
+    headers = re.findall(r'<th scope="col" data-key="([^"]+)"', page.split("<table")[1].split("</thead>")[0])
+    assert headers[:4] == ["rank", "model", "score", "psnr_rgb"] and headers[-1] == "provenance"
 
 
 def test_crops_are_small_pngs_one_per_model_with_images(built):
@@ -276,3 +279,22 @@ def test_script_json_cannot_close_its_element():
     text = script_json({"label": "a</script><!--b"})
     assert "</" not in text and "<!--" not in text
     assert json.loads(text) == {"label": "a</script><!--b"}
+
+
+def test_cpu_budget_rows_say_so_on_the_page(tmp_path):
+    """ESPCN at 5 CPU epochs ranks below bicubic: its weights cell and a note under the table say why."""
+    from eval.origin import CPU_BUDGET_NOTE
+
+    res = tmp_path / "results"
+    write_standard(res)
+    trained = make_result("espcn", psnr_rgb=29.1)
+    trained["weights_origin"] = {"kind": "trained_here", "budget": "cpu"}
+    write_result(res, trained)
+    write_result(res, make_result("bicubic", dataset="set14"))
+    page = (_build(tmp_path) / "index.html").read_text()
+    set5 = page.split('<section id="set5-x3-ntire23"')[1].split("</section>")[0]
+    set14 = page.split('<section id="set14-x3-ntire23"')[1].split("</section>")[0]
+    row = set5.split('<tr data-model="espcn"')[1].split("</tr>")[0]
+    assert '<td class="text wrap" data-sort="trained here, CPU budget (cpu)">trained here, CPU budget (cpu)</td>' in row
+    assert f'<p class="note cpu-budget">{CPU_BUDGET_NOTE.replace(chr(39), "&#39;")}</p>' in set5
+    assert "cpu-budget" not in set14  # no CPU-budget row there
