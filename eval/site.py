@@ -10,10 +10,10 @@ FP32 and not challenge-comparable), the image count, a sortable table, an intera
 chart (log runtime axis, Pareto front, bicubic line, iso-score curves of ``eval.score.score``), crop
 comparisons with a before/after slider, and each result's provenance on demand.
 
-Crops: ``CROPS_PER_SET`` squares of ``CROP_SIDE`` HR pixels, at most one per image: those where the
-models' outputs differ most from bicubic's (summed squared uint8 RGB difference over all models;
-bicubic's error against the ground truth when no model has saved SR images). Ties go to the first
-image in name order, then the first position in row-major order.
+Crops: ``CROPS_PER_SET`` squares of ``CROP_SIDE`` HR pixels, at most one per image, by the one rule of
+``eval.crops`` (also ``crops.png``'s): where the best real model gains most over bicubic, away from
+the borders (an outlier such as random weights never drives it); where bicubic errs most when no
+model has saved SR images.
 
 The folder is rebuilt in a temporary sibling and swapped in, so a failed run never leaves a
 half-written site. Reads only result JSONs, SR PNGs and the ground truth of ``datasets.degrade``.
@@ -38,9 +38,8 @@ from core.io import staging_dir
 from core.protocol import GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir
-from eval.crops import max_window
 from eval.metrics import psnr_rgb
-from eval.plots import pareto_front, sr_dir
+from eval.plots import choose_spots_of, pareto_front, sr_dir
 from eval.leaderboard import table_note
 from eval.resultfiles import Result, bicubic_command, tables_by_set
 
@@ -81,9 +80,11 @@ DEFINITIONS = (  # (term, definition) shown on the page; the same text as the RE
     ("Pareto front", "Models that no other model beats on both runtime (lower) and PSNR RGB (higher)."),
     ("iso-score curve", ("Runtime and PSNR RGB pairs with the same score: P = P_bic + "
       "log2(score * 0.1 * sqrt(t) / 2).")),
-    ("crops", (f"{CROP_SIDE}x{CROP_SIDE} HR-pixel squares where the models' outputs differ most from "
-      "bicubic's (summed squared RGB difference), at most one per image; each option shows its PSNR "
-      "RGB against the HR crop. Zoom is nearest neighbour, so every pixel is a visible square.")),
+    ("crops", (f"{CROP_SIDE}x{CROP_SIDE} HR-pixel squares where the best model (highest PSNR RGB, not "
+      "more than 3 dB below bicubic) gains most over bicubic (bicubic's squared RGB error minus the "
+      "model's), at least 8 % of the shorter side and 8 LR pixels from every border, at most one per "
+      "image; the first is crops.png's. Each option shows its PSNR RGB against the HR crop. Zoom is "
+      "nearest neighbour, so every pixel is a visible square.")),
 )
 
 
@@ -298,54 +299,15 @@ def script_json(obj) -> str:
     return text.replace("<", "\\u003c")  # a JSON string escape: "</script>" and "<!--" cannot occur
 
 
-@dataclass(frozen=True)
-class Spot:
-    """A crop position: image stem, top row, left column and side, in HR pixels."""
-
-    stem: str
-    top: int
-    left: int
-    side: int
-
-
-def choose_crops(gt_folder: Path, bicubic_folder: Path, model_folders: list[Path],
-                 side: int = CROP_SIDE, count: int = CROPS_PER_SET) -> list[Spot]:
-    """The ``count`` squares (one per image at most) where models differ most from bicubic.
-
-    The difference map of an image is the per-pixel squared uint8 RGB difference to bicubic, summed
-    over channels and over every model with that image (bicubic vs the ground truth when none has).
-    """
-    candidates = []
-    stems = sorted(p.stem for p in Path(gt_folder).glob("*.png") if not p.name.startswith("."))
-    for stem in stems:
-        bic_file = Path(bicubic_folder) / f"{stem}.png"
-        if not bic_file.is_file():
-            continue
-        bic = load_rgb(bic_file).astype(np.int32)  # 255**2 * 3 channels * models fits easily
-        others = [f / f"{stem}.png" for f in model_folders if (f / f"{stem}.png").is_file()]
-        if not others:
-            others = [Path(gt_folder) / f"{stem}.png"]
-        diff = np.zeros(bic.shape[:2], dtype=np.int32)
-        for f in others:
-            img = load_rgb(f)
-            if img.shape != bic.shape:
-                raise ImageError(f"{f}: size {img.shape[:2]} differs from bicubic's {bic.shape[:2]}; "
-                                 "re-run eval.evaluate with --save-sr")
-            diff += ((img.astype(np.int32) - bic) ** 2).sum(axis=2, dtype=np.int32)
-        s = min(side, *bic.shape[:2])
-        top, left, value = max_window(diff, s)
-        candidates.append((-value, len(candidates), Spot(stem, top, left, s)))
-    return [spot for _, _, spot in sorted(candidates)[:count]]
-
-
-def crop_views(key: tuple[str, int, str], labels: list[str], sr_root: Path, site: Path,
+def crop_views(key: tuple[str, int, str], members: list[dict], sr_root: Path, site: Path,
                side: int = CROP_SIDE, count: int = CROPS_PER_SET,
                bicubic_hint: str = "python -m eval.evaluate --model bicubic ... --save-sr DIR"
                ) -> tuple[list[dict], str | None]:
     """Write the crop PNGs of one section; return the template's crop views and a note or None.
 
-    ``labels``: the section's models in rank order (bicubic included).
+    ``members``: the section's leaderboard rows in rank order (bicubic included).
     """
+    labels = [r["model"] for r in members]
     bic_folder = sr_dir(sr_root, "bicubic", *key)
     gt_folder = gt_dir(*key)
     if not bic_folder.is_dir():
@@ -354,8 +316,7 @@ def crop_views(key: tuple[str, int, str], labels: list[str], sr_root: Path, site
         return [], f"No crops: no ground truth in {gt_folder}; run `python -m datasets.degrade`."
     others = [lb for lb in labels if lb != "bicubic" and sr_dir(sr_root, lb, *key).is_dir()]
     try:
-        spots = choose_crops(gt_folder, bic_folder, [sr_dir(sr_root, lb, *key) for lb in others],
-                             side, count)
+        spots, _ = choose_spots_of(key, members, sr_root, side, count)
     except ImageError as exc:
         return [], f"No crops: {exc}"
     views = []
@@ -455,7 +416,7 @@ def sections(rows: list[dict], results: list[Result], sr_root: Path, site: Path)
         fig = chart(page_rows)
         first = next(iter(group.values()))
         hint = bicubic_command(*key, first.platform and first.platform[0], first.path.parent, sr_root)
-        crops, crop_note = crop_views(key, [r["model"] for r in members], sr_root, site, bicubic_hint=hint)
+        crops, crop_note = crop_views(key, members, sr_root, site, bicubic_hint=hint)
         untimed = [r["model"] for r in page_rows if r["runtime_ms"] is None]
         out.append({
             "id": anchor(key), "title": f"{dataset} x{scale} ({key[2]})", "banner_kind": kind,
