@@ -40,6 +40,7 @@ from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir
 from eval.metrics import psnr_rgb
 from eval.plots import choose_spots_of, pareto_front, sr_dir
+from eval.psnr_axis import psnr_limits
 from eval.leaderboard import table_note
 from eval.resultfiles import Result, bicubic_command, tables_by_set
 
@@ -243,13 +244,16 @@ def chart(rows: list[dict]) -> go.Figure | None:
     timed = [r for r in rows if r["runtime_ms"] is not None]
     if not timed:
         return None
+    bicubic = next((r for r in rows if r["model"] == "bicubic"), None)
+    lo, hi, cut = psnr_limits([r["psnr_rgb"] for r in timed], None if bicubic is None else bicubic["psnr_rgb"])
+    y_range = [lo, hi]  # psnr_vs_runtime.png's rule: an outlier sits on the bottom edge instead
+    outliers = [r for r in timed if cut is not None and r["psnr_rgb"] < cut]
+    t_lo, t_hi = min(r["runtime_ms"] for r in timed) / 1.8, max(r["runtime_ms"] for r in timed) * 1.8
+    kind = "GPU FP16" if timed[0]["runtime_protocol"] == GPU_PROTOCOL else "CPU FP32"
+    timed = [r for r in timed if r not in outliers]
     xs = [r["runtime_ms"] for r in timed]
     ys = [r["psnr_rgb"] for r in timed]
-    t_lo, t_hi = min(xs) / 1.8, max(xs) * 1.8
-    pad = max(0.1, 0.15 * (max(ys) - min(ys)))
-    y_range = [min(ys) - pad, max(ys) + pad]
     fig = go.Figure()
-    bicubic = next((r for r in rows if r["model"] == "bicubic"), None)
     if bicubic is not None:
         for i, level in enumerate(iso_score_levels([r["score"] for r in timed])):
             cx, cy = iso_score_curve(level, bicubic["psnr_rgb"], t_lo, t_hi)
@@ -279,7 +283,8 @@ def chart(rows: list[dict]) -> go.Figure | None:
         marker={"size": 11, "color": ["#d62728" if i in front else "#1f77b4" for i in range(len(xs))],
                 "line": {"color": "white", "width": 1}},
         name="models (red: on the front)"))
-    kind = "GPU FP16" if timed[0]["runtime_protocol"] == GPU_PROTOCOL else "CPU FP32"
+    if outliers:
+        fig.add_trace(outlier_trace(outliers, lo + 0.02 * (hi - lo)))
     fig.update_layout(
         template="none", height=440, margin={"l": 60, "r": 20, "t": 20, "b": 60},
         hovermode="closest", legend={"orientation": "h", "y": -0.2, "x": 0},
@@ -291,6 +296,17 @@ def chart(rows: list[dict]) -> go.Figure | None:
         font={"family": "system-ui, sans-serif", "size": 12},
     )
     return fig
+
+
+def outlier_trace(outliers: list[dict], edge_db: float) -> go.Scatter:
+    """Models below the axis' outlier cut (``eval.psnr_axis``): gray triangles on the bottom edge with their value."""
+    return go.Scatter(
+        x=[r["runtime_ms"] for r in outliers], y=[edge_db] * len(outliers), mode="markers+text",
+        text=[f"{r['model']} {r['psnr_rgb']:.2f} dB (off scale)" for r in outliers], textposition="top center",
+        textfont={"size": 10, "color": "#7f7f7f"}, customdata=[r["model"] for r in outliers],
+        hovertext=[hover_text(r) for r in outliers], hovertemplate="%{hovertext}<extra></extra>",
+        marker={"size": 11, "symbol": "triangle-down", "color": "#7f7f7f"}, cliponaxis=False,
+        name="off scale (more than 3 dB below bicubic)")
 
 
 def script_json(obj) -> str:

@@ -258,3 +258,22 @@ def test_cpu_budget_rows_say_so_on_the_page(tmp_path):
     assert '<td class="text wrap" data-sort="trained here, CPU budget (cpu)">trained here, CPU budget (cpu)</td>' in row
     assert f'<p class="note cpu-budget">{CPU_BUDGET_NOTE.replace(chr(39), "&#39;")}</p>' in set5
     assert "cpu-budget" not in set14  # no CPU-budget row there
+
+
+def test_a_random_weights_model_does_not_stretch_the_charts_psnr_axis(tmp_path):
+    """The page clips the y-axis with psnr_vs_runtime.png's rule (eval.psnr_axis.psnr_limits), not 5 to 30 dB."""
+    from eval.psnr_axis import psnr_limits
+
+    res = tmp_path / "results"
+    write_standard(res)
+    write_result(res, make_result("random", model="espcn", psnr_rgb=7.1))
+    page = (_build(tmp_path) / "index.html").read_text()
+    fig = json.loads(re.search(r'id="fig-set5-x3-ntire23">(.*?)</script>', page, re.DOTALL).group(1))
+    lo, hi, cut = psnr_limits([29.60, 30.55, 30.40, 30.30, 7.1], 29.60)
+    assert fig["layout"]["yaxis"]["range"] == pytest.approx([lo, hi])
+    assert fig["layout"]["yaxis"]["range"] == pytest.approx([29.6 - 0.114, 30.55 + 0.114])
+    edge = next(t for t in fig["data"] if t.get("name", "").startswith("off scale"))
+    assert edge["customdata"] == ["random"] and edge["text"] == ["random 7.10 dB (off scale)"]
+    assert edge["y"] == [pytest.approx(lo + 0.02 * (hi - lo))]
+    front = next(t for t in fig["data"] if t.get("name") == "Pareto front")
+    assert 7.1 not in front["y"]
