@@ -42,6 +42,7 @@ from eval.metrics import psnr_rgb
 from eval.plots import choose_spots_of, pareto_front, sr_dir
 from eval.psnr_axis import psnr_limits
 from eval.leaderboard import table_note
+from eval.origin import origin_of, origin_text
 from eval.resultfiles import Result, bicubic_command, tables_by_set
 
 ASSETS = Path(__file__).with_name("site_assets")
@@ -400,7 +401,8 @@ def provenance(result: Result) -> list[tuple[str, str]]:
     """(name, text) pairs: command, file, weights, every provenance field, runtime, conventions."""
     d = result.data
     items = [("command (rebuilt from the result)", evaluate_command(d)),
-             ("result file", result.path.name), ("weights", _text(d.get("weights")))]
+             ("result file", result.path.name), ("weights", _text(d.get("weights"))),
+             ("weights origin", origin_text(origin_of(d)))]
     items += [(str(k).replace("_", " "), _text(v)) for k, v in (d.get("provenance") or {}).items()]
     rt = d.get("runtime")
     if rt:
