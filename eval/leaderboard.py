@@ -37,7 +37,7 @@ from core.names import file_name
 from core.overlap import refuse_overlap
 from core.paths import REPO_ROOT, data_root
 from core.protocol import DEGRADATIONS, GPU_PROTOCOL, LR_720P
-from eval.origin import CPU_BUDGET_NOTE, origin_of, origin_text
+from eval.origin import origin_of, origin_text, table_note
 from eval.resultfiles import (
     Result,
     ResultError,
@@ -204,11 +204,6 @@ COLUMNS = (  # (header, formatter) for the printed and markdown tables ("\n" -> 
     ("weights", lambda r: r["provenance"]),
 )
 TEXT_COLUMNS = ("model", "weights")  # left-aligned; every other column is a number
-
-
-def table_note(members: list[dict]) -> str | None:
-    """The line under a table with a CPU-budget row (``eval.origin.CPU_BUDGET_NOTE``), else None."""
-    return CPU_BUDGET_NOTE if any(r["cpu_budget"] for r in members) else None
 
 
 def rich_tables(rows: list[dict], degradation: str) -> list[tuple[Table, str]]:

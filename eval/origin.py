@@ -80,3 +80,8 @@ def origin_text(origin: Origin) -> str:
         return f"trained here, {budget_text(origin.budget)} on {origin.card or 'an unrecorded card'}"
     return {"released": "released by the authors", "none": "no weights",
             "random": "random weights (untrained)", "user": "user checkpoint"}[origin.kind]
+
+
+def table_note(rows: list[dict]) -> str | None:
+    """The line under a leaderboard table with a CPU-budget row (``CPU_BUDGET_NOTE``), else None."""
+    return CPU_BUDGET_NOTE if any(r.get("cpu_budget") for r in rows) else None

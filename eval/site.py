@@ -41,8 +41,7 @@ from datasets.paths import gt_dir
 from eval.metrics import psnr_rgb
 from eval.plots import choose_spots_of, pareto_front, sr_dir
 from eval.psnr_axis import psnr_limits
-from eval.leaderboard import table_note
-from eval.origin import origin_of, origin_text
+from eval.origin import origin_of, origin_text, table_note
 from eval.resultfiles import Result, bicubic_command, tables_by_set
 
 ASSETS = Path(__file__).with_name("site_assets")
