@@ -4,7 +4,8 @@
 ``eval.resultschema.WeightsOrigin``); a result written before that block existed is classified
 from the fields it always had (``weights``, ``external``). The kinds and what the tables say:
 
-    trained_here  a run this pipeline trained (weights under ``<data root>/train``):
+    trained_here  a run this pipeline trained (weights under ``<data root>/train`` or the ablation
+                  grid's ``<data root>/ablation/train``, ``TRAIN_DIRS``):
                   "trained here, CPU budget (demo)" or "trained here, paper budget"
     committed     committed weights (``models/trained/``, ``models.committed.TrainedRecord``):
                   "trained here, paper budget on NVIDIA H200"
@@ -26,6 +27,7 @@ from core.paths import REPO_ROOT, data_root
 
 KINDS = ("trained_here", "committed", "released", "none", "random", "user")
 FIXED_KINDS = ("committed", "released")  # fixed weights whose numbers must not move (eval.regress)
+TRAIN_DIRS = ("train", "ablation/train")  # under the data root: where the pipelines' training stages write
 CPU_BUDGETS = ("cpu", "demo")  # conf/budget/ names whose training runs on the CPU in minutes
 CPU_BUDGET_NOTE = ("CPU budget: rows marked 'trained here, CPU budget' were trained for minutes on a "
                    "CPU (conf/budget cpu or demo), far short of the paper's 3 x 1000 epochs; a place "
@@ -60,9 +62,9 @@ def origin_of(data: dict) -> Origin:
 
 
 def under_train_dir(weights: str | Path) -> bool:
-    """True when a weights path (relative ones from the repository root) lies under ``<data root>/train``."""
-    path = Path(weights) if Path(weights).is_absolute() else REPO_ROOT / weights
-    return path.resolve().is_relative_to((data_root() / "train").resolve())
+    """True when a weights path (relative ones from the repository root) lies in a ``TRAIN_DIRS`` folder."""
+    path = (Path(weights) if Path(weights).is_absolute() else REPO_ROOT / weights).resolve()
+    return any(path.is_relative_to((data_root() / d).resolve()) for d in TRAIN_DIRS)
 
 
 def budget_text(budget: str | None) -> str:

@@ -46,6 +46,9 @@ def test_a_run_trained_here_names_the_profiles_budget(tmp_path):
     assert block["kind"] == "trained_here" and block["budget"] == "demo"  # params.yaml: profile embedded
     origin = origin_of({"weights_origin": block})
     assert origin.cpu_budget and origin_text(origin) == "trained here, CPU budget (demo)"
+    variant = data_root() / "ablation" / "train" / "best.pt"  # the ablation grid's run
+    assert wo.weights_origin("bicubic_pp", variant, root=tmp_path)["kind"] == "trained_here"
+    assert wo.weights_origin("espcn", data_root() / "elsewhere" / "best.pt", root=tmp_path)["kind"] == "user"
 
 
 def test_workspace_budget_follows_the_profile(tmp_path):
