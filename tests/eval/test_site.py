@@ -102,7 +102,7 @@ def test_gain_and_median_columns_hold_the_values(built):
     expected_score = 2 * 2 ** (27.711 - 27.205) / (0.1 * math.sqrt(1.17))
     # rank, label, score and PSNR first (what the ranking uses), the weights' provenance last
     assert texts == ["1", "bicubic_pp", f"{expected_score:.2f}", "27.711", "+0.506", "1.170", "50,400", "23.22",
-                     "30.659", "0.8552", "0.8650", "1.158", "no weights"]  # SSIM RGB: results_factory
+                     "30.659", "0.8552", "0.8650", "1.158", "user checkpoint"]  # SSIM RGB: results_factory
     assert float(cells[2][0]) == pytest.approx(expected_score, abs=1e-4)
     headers = re.findall(r'<th scope="col" data-key="([^"]+)"', page.split("<table")[1].split("</thead>")[0])
     assert headers[:4] == ["rank", "model", "score", "psnr_rgb"] and headers[-1] == "provenance"
