@@ -56,7 +56,8 @@ def check_scale(scale) -> int:
 def check_quality(quality) -> int:
     """Validate the JPEG quality (1..100)."""
     if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) or not 1 <= quality <= 100:
-        raise DatasetError(f"JPEG quality {quality!r} is out of range; use an integer in 1..100 (default {JPEG_QUALITY})")
+        raise DatasetError(f"JPEG quality {quality!r} is out of range; use an integer in 1..100 "
+                           f"(default {JPEG_QUALITY})")
     return int(quality)
 
 

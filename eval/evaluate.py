@@ -449,7 +449,7 @@ def summary_table(result: dict) -> Table:
     table = Table(title=f"{result['label']} | {result['dataset']} x{result['scale']} ({result['degradation']})")
     for col in ("images", "PSNR RGB", "SSIM RGB", "PSNR Y", "SSIM Y", "runtime"):
         table.add_column(col, justify="right")
-    fmt = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
+    fmt = lambda v, f: "-" if v is None else format(v, f)
     rt = result["runtime"]
     runtime = "-" if rt is None else f"{rt['mean_ms']:.2f} ms ({rt['protocol']})"
     table.add_row(str(len(result["per_image"])), fmt(result["psnr_rgb"], ".3f"),

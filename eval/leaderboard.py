@@ -35,7 +35,7 @@ from core.errors import RtsrError
 from core.io import check_output_dir, staged_files, staging_dir, write_atomic
 from core.names import file_name
 from core.overlap import refuse_overlap
-from core.paths import REPO_ROOT, data_root
+from core.paths import REPO_ROOT
 from core.protocol import DEGRADATIONS, GPU_PROTOCOL, LR_720P
 from eval.origin import origin_of, origin_text, table_note
 from eval.resultfiles import (
@@ -51,8 +51,8 @@ from eval.resultfiles import (
 )
 from eval.score import score as ntire23_score
 
-ROW_KEYS = ("dataset", "scale", "rank", "model", "provenance", "cpu_budget", "params", "gflops_720p", "psnr_rgb", "ssim_rgb",
-            "psnr_y", "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score")
+ROW_KEYS = ("dataset", "scale", "rank", "model", "provenance", "cpu_budget", "params", "gflops_720p", "psnr_rgb",
+            "ssim_rgb", "psnr_y", "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score")
 CPU_WARNING = ("Runtimes are CPU figures (FP32, not the challenge's GPU FP16 protocol): "
                "scores are NOT comparable with the NTIRE 2023 challenge's.")
 

@@ -48,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from core.cli import EXIT_BAD_INPUT, EXIT_FAILURE, cli_main, description
+from core.cli import EXIT_FAILURE, cli_main, description
 from core.errors import RtsrError
 from core.io import check_output_file, write_atomic
 from core.overlap import refuse_overlap

@@ -12,7 +12,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from core.schema import Float, Name, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, Scale
+from core.schema import (
+    Float,
+    Name,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    Scale,
+)
 from eval.origin import KINDS
 
 Shape = Annotated[list[PositiveInt], Field(min_length=4, max_length=4)]  # NCHW, no zero-size side

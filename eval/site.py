@@ -39,9 +39,9 @@ from core.protocol import GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir
 from eval.metrics import psnr_rgb
+from eval.origin import origin_of, origin_text, table_note
 from eval.plots import choose_spots_of, pareto_front, sr_dir
 from eval.psnr_axis import psnr_limits
-from eval.origin import origin_of, origin_text, table_note
 from eval.resultfiles import Result, bicubic_command, tables_by_set
 
 ASSETS = Path(__file__).with_name("site_assets")
@@ -67,8 +67,8 @@ DEFINITIONS = (  # (term, definition) shown on the page; the same text as the RE
       "no border crop, averaged over the channels (shown when the result files carry it).")),
     ("runtime", ("GPU protocol ntire23-gpu-fp16: cudnn.benchmark, model and input FP16, input the "
       "official script's portrait randn(1, 3, 3840/S, 2160/S) (1280 x 720, H x W, at x3), 50 warm-up "
-      "passes, 244 timed passes between CUDA events; mean and median in ms. CPU fallback cpu-fp32: FP32, same input, few passes; CPU "
-      "figures are not challenge-comparable.")),
+      "passes, 244 timed passes between CUDA events; mean and median in ms. CPU fallback cpu-fp32: FP32, same "
+      "input, few passes; CPU figures are not challenge-comparable.")),
     ("params", "Trainable and frozen parameters of the module as evaluated."),
     ("GFLOPs", "torch.utils.flop_counter FLOPs (2 x MACs) of one forward pass on a 1280x720 LR frame."),
     ("score", ("score = 0 if P <= P_bic, else 2 * 2**(P - P_bic) / (0.1 * sqrt(t)): P and P_bic the "

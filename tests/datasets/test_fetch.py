@@ -141,10 +141,13 @@ def _folder_with(tmp_path, name, make):
 
 
 @pytest.mark.parametrize("name, make, pattern", [
-    ("bad.png", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10), r"bad\.png: corrupt or truncated image"),
+    ("bad.png", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10),
+     r"bad\.png: corrupt or truncated image"),
     ("cut.jpg", lambda p: p.write_bytes(_jpeg_bytes()[:300]), r"cut\.jpg: corrupt or truncated image"),
-    ("deep.png", lambda p: Image.fromarray(np.full((8, 8), 4000, np.uint16)).save(p), r"deep\.png: unsupported image mode 'I;16'"),
-    ("alpha.png", lambda p: Image.new("RGBA", (8, 8)).save(p), r"alpha\.png: image has an alpha channel .*--drop-alpha"),
+    ("deep.png", lambda p: Image.fromarray(np.full((8, 8), 4000, np.uint16)).save(p),
+     r"deep\.png: unsupported image mode 'I;16'"),
+    ("alpha.png", lambda p: Image.new("RGBA", (8, 8)).save(p),
+     r"alpha\.png: image has an alpha channel .*--drop-alpha"),
 ])
 def test_bad_images_fail_cleanly(own_root, tmp_path, name, make, pattern):
     dataset = _folder_with(tmp_path, name, make)

@@ -274,7 +274,8 @@ def test_reference_that_cannot_be_trusted_is_bad_input(gate, capsys, change, sai
                                          ("--runtime-tol", "inf"), ("--runtime-tol", "nan")])
 def test_tolerance_must_be_finite_and_not_negative(gate, capsys, flag, value):
     assert gate(flag, value) == EXIT_BAD_INPUT
-    assert capsys.readouterr().err == f"error: {flag}={float(value)!r}: must be a finite number >= 0 (e.g. {flag} 0.05)\n"
+    want = f"error: {flag}={float(value)!r}: must be a finite number >= 0 (e.g. {flag} 0.05)\n"
+    assert capsys.readouterr().err == want
 
 
 def test_result_whose_summary_disagrees_with_its_images_is_unusable(gate, capsys):

@@ -269,7 +269,7 @@ def test_a_random_weights_model_does_not_stretch_the_charts_psnr_axis(tmp_path):
     write_result(res, make_result("random", model="espcn", psnr_rgb=7.1))
     page = (_build(tmp_path) / "index.html").read_text()
     fig = json.loads(re.search(r'id="fig-set5-x3-ntire23">(.*?)</script>', page, re.DOTALL).group(1))
-    lo, hi, cut = psnr_limits([29.60, 30.55, 30.40, 30.30, 7.1], 29.60)
+    lo, hi, _ = psnr_limits([29.60, 30.55, 30.40, 30.30, 7.1], 29.60)
     assert fig["layout"]["yaxis"]["range"] == pytest.approx([lo, hi])
     assert fig["layout"]["yaxis"]["range"] == pytest.approx([29.6 - 0.114, 30.55 + 0.114])
     edge = next(t for t in fig["data"] if t.get("name", "").startswith("off scale"))

@@ -47,4 +47,5 @@ def test_fresh_clone_pulls_everything_and_recomputes_nothing(tmp_path):
                  "data/lr/ntire23_x3/demo/manifest.json", "leaderboard/site/index.html",
                  "leaderboard/leaderboard.md"):
         assert (clone / path).is_file(), path
-    assert (clone / "data/train/bicubic_pp/best.pt").read_bytes() == (repo / "data/train/bicubic_pp/best.pt").read_bytes()
+    best = "data/train/bicubic_pp/best.pt"
+    assert (clone / best).read_bytes() == (repo / best).read_bytes()

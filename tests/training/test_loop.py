@@ -20,7 +20,8 @@ class NanAfter(nn.Module):
     """x3 sub-pixel conv whose output turns NaN after ``ok_calls`` training forwards."""
     def __init__(self, scale, ok_calls):
         super().__init__()
-        self.conv, self.shuffle, self.calls, self.ok_calls = nn.Conv2d(3, 3 * scale * scale, 3, padding=1), nn.PixelShuffle(scale), 0, ok_calls
+        self.conv, self.shuffle = nn.Conv2d(3, 3 * scale * scale, 3, padding=1), nn.PixelShuffle(scale)
+        self.calls, self.ok_calls = 0, ok_calls
     def forward(self, x):
         self.calls += self.training
         out = self.shuffle(self.conv(x))
@@ -150,7 +151,8 @@ def test_trainer_builds_rt4ksr_in_its_training_form(tmp_path):
     model, arch = build_model(TrainConfig(**{**BASE, "model": "rt4ksr", "model_kwargs": {}, "out": str(tmp_path),
                                              "train_sets": ["demo_train"], "val_sets": ["demo_valid"]}))
     assert arch["kwargs"] == {"train_form": True}
-    assert sum(p.numel() for p in model.parameters()) == 165_253  # multi-branch; re-parameterised 52,332 (57,541 with forget=True)
+    # multi-branch; re-parameterised 52,332 (57,541 with forget=True)
+    assert sum(p.numel() for p in model.parameters()) == 165_253
 
 
 def test_nan_in_the_first_epoch_does_not_claim_a_checkpoint(tiny_set, tmp_path):
