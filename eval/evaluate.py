@@ -90,7 +90,7 @@ from models.external import identify
 from models.ntire23 import NTIRE23_PREFIX
 from models.registry import ModelError, create_model, describe, model_info, plugin_errors
 
-FP16_TOLERANCE_DB = 0.05
+FP16_TOLERANCE_DB = 0.05  # dB RGB PSNR drop of FP16 vs FP32 that is flagged (evaluator and runtime variants)
 OUTPUT_MEAN_RANGE = (-0.5, 1.5)  # an output on the [0, 1] scale has its mean in [0, 1]; beyond: 0..255
 
 

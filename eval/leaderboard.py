@@ -39,6 +39,7 @@ from core.paths import REPO_ROOT
 from core.protocol import DEGRADATIONS, GPU_PROTOCOL, LR_720P
 from eval.origin import origin_of, origin_text, table_note
 from eval.resultfiles import (
+    METRIC_KEYS,
     Result,
     ResultError,
     bicubic_command,
@@ -255,14 +256,14 @@ def csv_text(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-METRIC_KEYS = ("psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y", "runtime_ms", "score")
+DVC_METRIC_KEYS = (*METRIC_KEYS, "runtime_ms", "score")  # the columns of `dvc metrics show`
 
 
 def dvc_metrics(rows: list[dict]) -> dict[str, dict]:
     """``{"<dataset>_x<S>/<model>.json": {metric: value}}``: one flat file per row, so that
     ``dvc metrics show`` prints a row per model and test set and a column per metric."""
     return {f"{file_name(r['dataset'])}_x{r['scale']}/{file_name(r['model'])}.json":
-            {k: r[k] for k in METRIC_KEYS} for r in rows}
+            {k: r[k] for k in DVC_METRIC_KEYS} for r in rows}
 
 
 def write_tables(rows: list[dict], notes: list[str], degradation: str, out_dir: Path) -> None:

@@ -7,7 +7,7 @@ rank order, each titled with the PSNR RGB of the crop, and below them a row of e
 (|output - HR|, mean over R, G, B). The crop is the web page's first (``eval.crops``, the one rule):
 where the best real model gains most over bicubic, away from the borders; without a model's SR
 images, where bicubic errs most.
-``psnr_vs_runtime.png``: a panel per test set; a model more than ``eval.psnr_axis.OUTLIER_DB`` below
+``psnr_vs_runtime.png``: a panel per test set; a model more than ``eval.chart_axes.OUTLIER_DB`` below
 bicubic (e.g. random weights) is drawn at the bottom edge with its value, so it does not stretch
 the axis (the web page's chart clips the same way).
 """
@@ -29,9 +29,9 @@ from core.names import path_component
 from core.protocol import GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir
+from eval.chart_axes import log_ticks, psnr_limits
 from eval.crops import Spot, choose_spots, reference_model
 from eval.metrics import psnr_rgb
-from eval.psnr_axis import psnr_limits
 from eval.resultfiles import Result, bicubic_command, shown_path
 
 MAX_COLUMNS = 8  # HR, bicubic and up to six models per row of crops.png
@@ -76,18 +76,6 @@ def write_psnr_vs_runtime(rows: list[dict], path: Path) -> None:
     for ax, ((dataset, scale), members) in zip(axes.flat, sets.items()):
         _runtime_panel(ax, dataset, scale, members)
     _save(fig, path)
-
-
-def log_ticks(lo: float, hi: float) -> list[float]:
-    """Ticks of a log axis from ``lo`` to ``hi`` (> 0): the data's two extremes, and the 1-2-5 values
-    between them that are not crowded against an extreme (closer than a factor 1.3)."""
-    ticks = {lo, hi}
-    for exp in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
-        for m in (1, 2, 5):
-            v = m * 10.0 ** exp
-            if lo * 1.3 <= v <= hi / 1.3:
-                ticks.add(v)
-    return sorted(ticks)
 
 
 def _tick_text(value: float) -> str:

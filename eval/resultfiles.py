@@ -30,7 +30,7 @@ from core.schema import error_line
 from eval.resultschema import ResultFile
 
 REQUIRED_KEYS = ("model", "dataset", "scale", "degradation", "psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y")
-METRIC_KEYS = ("psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y")
+METRIC_KEYS = ("psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y")  # the quality metrics of a result
 REQUIRED_RUNTIME_KEYS = ("protocol", "device_type", "mean_ms", "device")
 # Largest |summary - mean(per_image)| accepted, in the metric's own units (dB for PSNR, SSIM units):
 # eval.evaluate writes float64 means of the float64 per-image values, equal to ~1e-13.

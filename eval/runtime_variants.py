@@ -15,7 +15,7 @@ Input: ``randn`` in the protocol shape (``eval.runtime.input_shape``), or a toy 
 Fidelity: a variant's output on a test-set mosaic (``eval.mosaic``, same shape as timed) vs the
 FP32 eager output of the same model: RGB PSNR (uint8, clamp-x255-round) of both against the GT
 mosaic; ``drop_db`` = FP32 - variant; flagged when an output is NaN/Inf or ``drop_db`` exceeds
-``FIDELITY_TOL_DB``.
+``FP16_TOLERANCE_DB`` (``eval.evaluate``: the one FP16 fidelity tolerance, 0.05 dB).
 """
 from __future__ import annotations
 
@@ -29,14 +29,13 @@ from torch import nn
 
 from core.quantize import to_uint8_rgb
 from eval.errors import EvalError
-from eval.evaluate import to_tensor
+from eval.evaluate import FP16_TOLERANCE_DB, to_tensor
 from eval.metrics import psnr_rgb
 from eval.runtime import RuntimeUnavailable, frozen_copy, summarize, timed_passes
 from models.contract import from_model, to_model
 
 VARIANTS = ("eager", "channels_last", "cuda_graphs", "compile", "compile_max_autotune", "tensorrt")
 CUDA_ONLY = ("cuda_graphs", "tensorrt")
-FIDELITY_TOL_DB = 0.01
 
 
 def prepared(model: nn.Module, device: str, half: bool) -> nn.Module:
@@ -181,4 +180,4 @@ def fidelity(run, model: nn.Module, device: str, lr: np.ndarray, gt: np.ndarray,
     value = float(psnr_rgb(to_uint8_rgb(out), gt)) if finite else None
     drop = None if value is None else float(psnr_fp32) - value
     return {"psnr_fp32": psnr_fp32, "psnr_variant": value, "drop_db": drop, "finite": finite,
-            "tolerance_db": FIDELITY_TOL_DB, "ok": finite and drop is not None and drop <= FIDELITY_TOL_DB}
+            "tolerance_db": FP16_TOLERANCE_DB, "ok": finite and drop is not None and drop <= FP16_TOLERANCE_DB}

@@ -38,10 +38,10 @@ from core.io import staging_dir
 from core.protocol import GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir
+from eval.chart_axes import log_ticks, psnr_limits
 from eval.metrics import psnr_rgb
 from eval.origin import origin_of, origin_text, table_note
 from eval.plots import choose_spots_of, pareto_front, sr_dir
-from eval.psnr_axis import psnr_limits
 from eval.resultfiles import Result, bicubic_command, tables_by_set
 
 ASSETS = Path(__file__).with_name("site_assets")
@@ -232,13 +232,6 @@ def iso_score_curve(level: float, psnr_bicubic: float, t_lo: float, t_hi: float,
     return [round(float(t), 6) for t in ts], [round(float(p), 6) for p in ps]
 
 
-def log_ticks(lo: float, hi: float) -> list[float]:
-    """The 1-2-5 values in [lo, hi] (tick marks of the log runtime axis, labelled in full)."""
-    ticks = [k * 10.0 ** e for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
-             for k in (1, 2, 5)]
-    return [float(f"{v:.6g}") for v in ticks if lo <= v <= hi]
-
-
 def chart(rows: list[dict]) -> go.Figure | None:
     """The PSNR-vs-runtime figure of one section, or None when no runtime was measured."""
     timed = [r for r in rows if r["runtime_ms"] is not None]
@@ -299,7 +292,7 @@ def chart(rows: list[dict]) -> go.Figure | None:
 
 
 def outlier_trace(outliers: list[dict], edge_db: float) -> go.Scatter:
-    """Models below the axis' outlier cut (``eval.psnr_axis``): gray triangles on the bottom edge with their value."""
+    """Models below the axis' outlier cut (``eval.chart_axes``): gray triangles on the bottom edge with their value."""
     return go.Scatter(
         x=[r["runtime_ms"] for r in outliers], y=[edge_db] * len(outliers), mode="markers+text",
         text=[f"{r['model']} {r['psnr_rgb']:.2f} dB (off scale)" for r in outliers], textposition="top center",

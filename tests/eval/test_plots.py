@@ -8,10 +8,10 @@ from PIL import Image
 from datasets.imageio import save_png
 from datasets.paths import gt_dir
 from eval import plots
+from eval.chart_axes import log_ticks, psnr_limits
 from eval.crops import Spot, border_margin, choose_spots, max_window, reference_model
 from eval.leaderboard import main
-from eval.plots import choose_crop, log_ticks, pareto_front, sr_dir
-from eval.psnr_axis import psnr_limits
+from eval.plots import choose_crop, pareto_front, sr_dir
 from tests.eval.results_factory import SET5, make_result, write_result, write_standard
 
 

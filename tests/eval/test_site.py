@@ -26,7 +26,6 @@ from eval.site import (
     evaluate_command,
     iso_score_curve,
     iso_score_levels,
-    log_ticks,
     provenance,
     script_json,
 )
@@ -149,9 +148,13 @@ def test_iso_score_curve_points_have_that_score():
     assert iso_score_curve(0.01, 27.0, 0.1, 5000.0) == ([], [])  # meets bicubic beyond 5000 ms
 
 
-def test_log_ticks_are_the_1_2_5_values_in_range():
-    assert log_ticks(0.29, 21.2) == [0.5, 1.0, 2.0, 5.0, 10.0, 20.0]
-    assert log_ticks(122.2, 4878.0) == [200.0, 500.0, 1000.0, 2000.0]
+def test_the_page_and_the_png_share_one_runtime_tick_rule():
+    import eval.plots
+    import eval.site
+    from eval.chart_axes import log_ticks
+
+    assert eval.site.log_ticks is eval.plots.log_ticks is log_ticks
+    assert log_ticks(0.29, 21.2) == [0.29, 0.5, 1, 2, 5, 10, 21.2]
 
 
 def test_iso_score_levels_span_the_scores():
@@ -261,8 +264,8 @@ def test_cpu_budget_rows_say_so_on_the_page(tmp_path):
 
 
 def test_a_random_weights_model_does_not_stretch_the_charts_psnr_axis(tmp_path):
-    """The page clips the y-axis with psnr_vs_runtime.png's rule (eval.psnr_axis.psnr_limits), not 5 to 30 dB."""
-    from eval.psnr_axis import psnr_limits
+    """The page clips the y-axis with psnr_vs_runtime.png's rule (eval.chart_axes.psnr_limits), not 5 to 30 dB."""
+    from eval.chart_axes import psnr_limits
 
     res = tmp_path / "results"
     write_standard(res)
