@@ -148,3 +148,45 @@ def test_keep_reruns_only_the_named_steps(tmp_path):
     assert [r["created"] for r in second["runs"]] == [first["created"], second["created"]]
     assert suite_main([*args, "--steps", "environment"]) == 0  # without --keep: a fresh report
     assert list(json.loads(report_path.read_text())["steps"]) == ["environment"]
+
+
+@pytest.mark.mirror
+def test_travel_plan_fits_the_device_machines_64_mib(mirror):
+    from eval.gpu_suite.travel import LIMIT_BYTES, manifest_rows, official_bytes, repo_bytes, travel_plan
+    plan = travel_plan(mirror)
+    sizes = {r["path"]: r["bytes"] for r in manifest_rows(mirror)}
+    assert plan["bytes"] == sum(sizes[p] for p in plan["images"])  # the sizes are MANIFEST.tsv's
+    assert plan["total_bytes"] == plan["bytes"] + repo_bytes() + official_bytes() < LIMIT_BYTES == 64 * 2**20
+    assert [s["name"] for s in plan["sets"]] == ["set5", "set14", "bsd200"]
+    assert [(s["images"]) for s in plan["sets"]] == [5, 14, 200] and len(plan["images"]) == 219
+    dropped = {d["name"]: d["reason"] for d in plan["dropped"]}
+    assert dropped["t91"].startswith("only 16 of 91 images fit LR 96 (HR 288)")
+    assert "would bring the total to" in dropped["urban100"]  # 129 MiB alone is over the limit
+
+
+@pytest.mark.mirror
+def test_a_staged_travel_plan_is_a_mirror_datasets_fetch_reads(mirror, tmp_path, monkeypatch):
+    from datasets.fetch import fetch
+    from eval.gpu_suite.travel import repo_bytes, stage, travel_plan
+    plan = travel_plan(mirror, limit=repo_bytes() + 8 * 2**20)  # room for Set5 + Set14 only
+    assert [s["name"] for s in plan["sets"]] == ["set5", "set14"]
+    monkeypatch.setenv("RTSR_OFFICIAL_DIR", str(tmp_path / "no-official"))
+    staged = stage(plan, mirror, tmp_path / "travel")
+    assert len((staged / "MANIFEST.tsv").read_text().splitlines()) == 1 + 19
+    monkeypatch.setenv("RTSR_DATA_MIRROR", str(staged))  # the path users take: $RTSR_DATA_MIRROR
+    monkeypatch.setenv("RTSR_DATA_ROOT", str(tmp_path / "data"))
+    (hr,) = fetch(["set5"], progress=False).values()
+    assert sorted(p.stem for p in hr.glob("*.png")) == ["baby", "bird", "butterfly", "head", "woman"]
+
+
+def test_reproduce_patch_is_the_papers_where_it_fits_else_the_released_96():
+    from eval.gpu_suite.patch import PAPER_LR_PATCH, RELEASED_LR_PATCH, choose_patch
+    from eval.gpu_suite.steps import PAPER_BUDGET, conf_values
+    assert PAPER_LR_PATCH == conf_values(PAPER_BUDGET, "bicubic_pp_stage1")["lr_patch"] == 108
+    sides = {"t91": {"tt1": 120, "t1": 26}, "bsd200": {"a": 107, "b": 107}}
+    chosen = choose_patch(sides, [PAPER_LR_PATCH, RELEASED_LR_PATCH])
+    assert (chosen["lr_patch"], chosen["sets"]) == (96, ["bsd200"])
+    assert chosen["dropped"] == {"t91": "1 of 2 LR images are smaller than 96 px"}
+    assert choose_patch({"big": {"x": 200}}, [108, 96])["lr_patch"] == 108
+    with pytest.raises(EvalError, match="no training set fits an LR patch of 108 or 120 px"):
+        choose_patch(sides, [108, 120])
