@@ -2,7 +2,10 @@
 
     python -m eval.gpu_suite [--out leaderboard/gpu] [--budget-s 480] [--device cuda|cpu] [--quick]
 
-Exit status (``core.cli``): 0 every step finished, 1 a step failed or ran out of time (its partial
+The first step, reproduce, trains Bicubic++ and the baselines at the paper budget (scaled down, and
+reported as "scaled", when it does not fit its share of the budget) and publishes them to
+OUT/<card>/trained/. Exit status (``core.cli``): 0 every step finished (status ok, or quick for the
+toy-size reproduce step), 1 a step failed, ran out of time or did less than asked (its partial
 result is still in the report), 2 bad input (one line on stderr, nothing run).
 """
 from __future__ import annotations
@@ -17,6 +20,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict
+from functools import lru_cache
 from pathlib import Path
 
 from core.cli import EXIT_FAILURE, EXIT_OK, cli_main, description
@@ -34,7 +38,15 @@ from eval.sweep import DEFAULT_CHANNELS, parse_channels
 
 MIN_STEP_S = 20.0  # no step starts with less than this left
 GRACE_S = 8.0  # a step aims to finish this long before it is killed
-DEFAULT_BASELINES = ["espcn", "fsrcnn", "abpn", "rfdn", "rt4ksr"]
+FINISHED = ("ok", "quick")  # statuses of a step that did all it was asked (quick: toy sizes, as asked)
+
+
+@lru_cache(maxsize=1)
+def default_baselines() -> tuple[str, ...]:
+    """The baselines of conf/budget/paper.yaml (``baselines``), trained by the reproduce and training steps."""
+    from core.params import composed_params
+
+    return tuple(composed_params(["budget=paper"])["baselines"])
 
 
 class SuiteInputError(EvalError):
@@ -63,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget-s", type=float, default=480.0, help="wall-clock budget of the whole suite in s (default: 480)")
     p.add_argument("--device", default="cuda", choices=("cuda", "cpu"), help="where to run every step (default: cuda)")
     p.add_argument("--quick", action="store_true",
-                   help="toy sizes: 32x48 input, 2 passes, 2 repeats, embedded demo data, 1-epoch stages "
-                        "(default: off, the full sizes)")
+                   help="toy sizes: 32x48 input, 2 passes, 2 repeats, embedded demo data, 1-epoch stages, "
+                        "the reproduce step at 1 epoch of 16 pairs (default: off, the full sizes)")
     p.add_argument("--steps", nargs="+", default=list(STEPS), choices=STEPS, metavar="STEP",
                    help=f"steps to run, in this order: {' '.join(STEPS)} (default all)")
     p.add_argument("--keep", action="store_true",
@@ -74,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-sets", nargs="+", default=None,
                    help="leaderboard test sets (default set5 set14 urban100; --quick: demo)")
     p.add_argument("--train-sets", nargs="+", default=None,
-                   help="training sets of the three stages (default t91 bsd200; --quick: demo_train)")
+                   help="training sets of the three stages (default t91 bsd200; --quick: demo_train); the "
+                        "reproduce step uses those whose every image fits LR 108, else 96")
     p.add_argument("--val-sets", nargs="+", default=None, help="validation sets (default demo; --quick: demo_valid)")
     p.add_argument("--throughput-sets", nargs="+", default=["demo_train"],
                    help="images for the 108-px throughput probe (default demo_train: every image fits)")
@@ -96,9 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-patch", type=int, default=24,
                    help="LR patch of the three training stages (default 24: T91's smallest image is 26 px)")
     p.add_argument("--train-batch", type=int, default=64, help="batch of the three training stages (default 64)")
-    p.add_argument("--train-baselines", nargs="*", default=DEFAULT_BASELINES,
-                   help="baselines trained after Bicubic++ with the same trainer, for the leaderboard "
-                        "(default espcn fsrcnn abpn rfdn rt4ksr; --quick: espcn; none: give the flag alone)")
+    baselines = default_baselines()
+    p.add_argument("--train-baselines", nargs="*", default=list(baselines),
+                   help="baselines trained after Bicubic++ with the same trainer by the reproduce and training "
+                        f"steps (default conf/budget/paper.yaml's: {' '.join(baselines)}; --quick: "
+                        f"{baselines[0]}; none: give the flag alone)")
     return p
 
 
@@ -146,7 +161,7 @@ def make_context(args: argparse.Namespace) -> SuiteContext:
         repeats=args.repeats or (2 if quick else 5), lr_hw=list(QUICK_LR_HW) if quick else None,
         variants=list(args.variants), variant_models=list(args.variant_models), sweep_channels=channels,
         train_patch=8 if quick else args.train_patch, train_batch=4 if quick else args.train_batch,
-        train_baselines=(["espcn"] if quick and args.train_baselines == DEFAULT_BASELINES
+        train_baselines=(list(default_baselines()[:1]) if quick and args.train_baselines == list(default_baselines())
                          else list(args.train_baselines)))
 
 
@@ -169,8 +184,11 @@ def run_step(name: str, ctx: SuiteContext, timeout: float, scratch: Path) -> dic
         status = "timeout"
     result = read_record(record)
     skipped = budget_skips(result)
+    reduced = result.get("reduced")
     if status == "ok" and skipped:  # finished, but without some of its work: say which
         status, result = "partial", {**result, "reason": f"step budget used up; skipped {', '.join(skipped)}"}
+    elif status == "ok" and reduced:  # finished, at less than the asked size: "scaled" or "quick", and why
+        status, result = reduced["kind"], {**result, "reason": reduced["reason"]}
     return {"status": status, "seconds": round(time.perf_counter() - t0, 1), "timeout_s": round(timeout, 1),
             **result}
 
@@ -255,8 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     ctx = make_context(args)  # a bad option: SuiteInputError, one line and exit 2 (core.cli)
     report = run_suite(ctx, [s for s in STEPS if s in args.steps], args.budget_s, keep=args.keep)
-    bad = {n: s["status"] for n, s in report["steps"].items() if s["status"] != "ok" and n in args.steps}
-    print(f"\ngpu suite: {len(report['steps']) - len(bad)}/{len(report['steps'])} steps ok in "
+    bad = {n: s["status"] for n, s in report["steps"].items() if s["status"] not in FINISHED and n in args.steps}
+    print(f"\ngpu suite: {len(report['steps']) - len(bad)}/{len(report['steps'])} steps finished in "
           f"{report['elapsed_s']:.0f} s; report -> {ctx.out}/report.md", file=sys.stderr)
     for name, status in bad.items():
         print(f"  {name}: {status}", file=sys.stderr)

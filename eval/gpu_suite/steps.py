@@ -21,10 +21,12 @@ from eval.gpu_suite.context import SuiteContext
 from eval.gpu_suite.record import Record
 from eval.gpu_suite.stages import STAGES
 
-STEPS = ("environment", "data", "gpu_tests", "protocol", "variants", "sweep", "training", "leaderboard")
-# Share of the budget each step may use (renormalised over the steps still to run).
-WEIGHTS = {"environment": 0.02, "data": 0.08, "gpu_tests": 0.12, "protocol": 0.13, "variants": 0.20,
-           "sweep": 0.07, "training": 0.23, "leaderboard": 0.15}
+STEPS = ("reproduce", "environment", "data", "gpu_tests", "protocol", "variants", "sweep", "training",
+         "leaderboard")
+# Share of the budget each step may use (renormalised over the steps still to run): reproduce first
+# and the largest (0.45 of the default 480 s: 216 s; alone, with --steps reproduce, the whole budget).
+WEIGHTS = {"reproduce": 0.45, "environment": 0.01, "data": 0.045, "gpu_tests": 0.065, "protocol": 0.07,
+           "variants": 0.11, "sweep": 0.04, "training": 0.125, "leaderboard": 0.085}
 EAGER_MODELS = ("bicubic", "bicubic_pp")
 TRAIN_BUDGET = "cpu"  # conf/budget/ of the suite's training runs (the mirror profile's optimiser)
 PAPER_BUDGET = "paper"  # conf/budget/ of the throughput probe and the paper-profile estimate
@@ -48,6 +50,14 @@ def available(name: str, ctx: SuiteContext) -> bool:
 
     return (lr_dir(name, ctx.scale) / "manifest.json").is_file() and \
         (gt_dir(name, ctx.scale) / "manifest.json").is_file()
+
+
+# -- 0. reproduce the paper's training (eval/gpu_suite/reproduce.py) -----------------------------
+def step_reproduce(ctx: SuiteContext, rec: Record) -> None:
+    """Bicubic++'s three stages and every baseline at the paper budget, published and evaluated."""
+    from eval.gpu_suite.reproduce import reproduce
+
+    reproduce(ctx, rec)
 
 
 # -- 1. environment ------------------------------------------------------------------------------
@@ -260,11 +270,11 @@ def train_config(ctx: SuiteContext, section: str, budget: str = TRAIN_BUDGET, **
                              f"conf/ (budget={budget}) train.base + train.{section} and the GPU suite's settings")
 
 
-def prune_target() -> int:
-    """Stage 2's channel target (``prune.target`` of conf/)."""
+def prune_target(budget: str = TRAIN_BUDGET) -> int:
+    """Stage 2's channel target (``prune.target`` of conf/ with ``budget=<budget>``)."""
     from core.params import composed_params
 
-    return int(composed_params([f"budget={TRAIN_BUDGET}"])["prune"]["target"])
+    return int(composed_params([f"budget={budget}"])["prune"]["target"])
 
 
 def paper_pairs() -> int:
@@ -384,19 +394,26 @@ def leaderboard_entries(ctx: SuiteContext) -> list[dict]:
     return entries
 
 
-def evaluate_entry(ctx: SuiteContext, entry: dict, dataset: str, results: Path, sr_root: Path) -> None:
-    """``eval.evaluate`` of one entry on one set: GPU protocol runtime on CUDA; on the CPU 1 pass, none with --quick."""
+def leaderboard_timing(ctx: SuiteContext) -> dict:
+    """EvalOptions timing of the leaderboard: GPU protocol on CUDA; on the CPU 1 pass, none with --quick."""
+    if ctx.device == "cuda":
+        return {"runtime": "gpu"}
+    return {"runtime": "off"} if ctx.quick else {"runtime": "cpu", "passes": 1, "warmup": 0}
+
+
+def evaluate_entry(ctx: SuiteContext, entry: dict, dataset: str, results: Path, sr_root: Path | None,
+                   timing: dict | None = None) -> dict:
+    """``eval.evaluate`` of one entry on one set (``timing``: EvalOptions runtime fields, default the
+    leaderboard's); the result is written to ``results`` and returned, SR PNGs under ``sr_root`` unless None."""
     from eval.evaluate import evaluate, write_result
     from eval.options import EvalOptions
 
-    if ctx.device == "cuda":
-        timing = {"runtime": "gpu"}
-    else:
-        timing = {"runtime": "off"} if ctx.quick else {"runtime": "cpu", "passes": 1, "warmup": 0}
+    save_sr = None if sr_root is None else sr_root / f"ntire23_x{ctx.scale}" / dataset / entry["label"]
     opts = EvalOptions(model=entry["model"], label=entry["label"], dataset=dataset, scale=ctx.scale,
-                       weights=entry["weights"], save_sr=sr_root / f"ntire23_x{ctx.scale}" / dataset / entry["label"],
-                       **timing)
-    write_result(evaluate(opts), results / f"{entry['label']}_{dataset}_x{ctx.scale}.json")
+                       weights=entry["weights"], save_sr=save_sr, **(timing or leaderboard_timing(ctx)))
+    result = evaluate(opts)
+    write_result(result, results / f"{entry['label']}_{dataset}_x{ctx.scale}.json")
+    return result
 
 
 def step_leaderboard(ctx: SuiteContext, rec: Record) -> None:
