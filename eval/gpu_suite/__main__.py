@@ -182,15 +182,22 @@ def run_step(name: str, ctx: SuiteContext, timeout: float, scratch: Path) -> dic
     except subprocess.TimeoutExpired:
         stop_group(proc)
         status = "timeout"
-    result = read_record(record)
-    skipped = budget_skips(result)
-    reduced = result.get("reduced")
-    if status == "ok" and skipped:  # finished, but without some of its work: say which
-        status, result = "partial", {**result, "reason": f"step budget used up; skipped {', '.join(skipped)}"}
-    elif status == "ok" and reduced:  # finished, at less than the asked size: "scaled" or "quick", and why
-        status, result = reduced["kind"], {**result, "reason": reduced["reason"]}
+    status, result = step_status(status, read_record(record))
     return {"status": status, "seconds": round(time.perf_counter() - t0, 1), "timeout_s": round(timeout, 1),
             **result}
+
+
+def step_status(status: str, record: dict) -> tuple[str, dict]:
+    """(status, record) of a step whose process ended with ``status``: a finished step that skipped work
+    for time is "partial", one that did its work at a smaller size is the record's ``reduced`` kind
+    ("scaled" or "quick"); either way ``reason`` says what and why."""
+    skipped = budget_skips(record)
+    reduced = record.get("reduced")
+    if status == "ok" and skipped:  # finished, but without some of its work: say which
+        return "partial", {**record, "reason": f"step budget used up; skipped {', '.join(skipped)}"}
+    if status == "ok" and reduced:  # finished, at less than the asked size
+        return reduced["kind"], {**record, "reason": reduced["reason"]}
+    return status, record
 
 
 def budget_skips(record: dict) -> list[str]:

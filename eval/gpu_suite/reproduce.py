@@ -258,8 +258,9 @@ def reduction(ctx: SuiteContext, rec: Record) -> dict | None:
     stages = [p["epochs"] for p in rec.data.get("stage_plans", [])]
     base = rec.data.get("baseline_budget") or {}
     if ctx.quick:
-        return {"kind": "quick", "reason": f"quick: toy sizes (--quick): {ctx.train_sets[0]} data, 1 epoch of "
-                                           f"{QUICK_PAIRS} pairs per stage and per baseline, not the paper budget"}
+        return {"kind": "quick", "reason": f"toy sizes (--quick): {', '.join(ctx.train_sets)} data, 1 epoch of "
+                                           f"{QUICK_PAIRS} pairs per stage and per baseline, batch {ctx.train_batch}, "
+                                           "not the paper budget"}
     short = [e for e in stages if e < paper(STAGES[0])["epochs"]]
     if short or (base and base["epochs"] < base["paper_epochs"]):
         return {"kind": "scaled", "reason": f"epochs scaled down to fit the step's time: Bicubic++ stages "
@@ -284,7 +285,7 @@ def reproduce(ctx: SuiteContext, rec: Record) -> None:
     rec.put("plan", {"seconds_available": round(seconds, 1), "training_s": round(train_s, 1),
                      "bicubic_pp_s": round(bpp_deadline - now, 1), "evaluation_s": round(seconds - train_s, 1),
                      "budget": PAPER_BUDGET, "optimiser": optimiser_note(), "prune_target": prune_target(PAPER_BUDGET),
-                     "baselines": list(ctx.train_baselines)})
+                     "baselines": list(ctx.train_baselines), "device": ctx.device, "card": ctx.card})
     published = [publish_run(ctx, rec, train_bicubic_pp(ctx, rec, patch, root, bpp_deadline), "bicubic_pp",
                              [p["epochs"] for p in rec.data["stage_plans"]])]
     runs = train_baselines(ctx, rec, patch, root, now + train_s)

@@ -111,7 +111,9 @@ def test_quick_cpu_run_writes_every_report_file(tmp_path):
             "results"} <= names
     report = json.loads((folder / "report.json").read_text())
     steps = report["steps"]
-    assert list(steps) == list(STEPS) and all(s["status"] == "ok" for s in steps.values())
+    assert list(steps) == list(STEPS) and steps["reproduce"]["status"] == "quick"  # toy sizes, and says so
+    assert all(s["status"] == "ok" for n, s in steps.items() if n != "reproduce")
+    assert [p["name"] for p in steps["reproduce"]["published"]] == ["bicubic_pp_x3_quick", "espcn_x3_quick"]
     assert report["quick"] and report["device_type"] == "cpu"
     assert steps["environment"]["environment"]["torch"]
     assert "skipped" in steps["gpu_tests"]["summary"]  # no CUDA here: every gpu test skips
@@ -190,3 +192,66 @@ def test_reproduce_patch_is_the_papers_where_it_fits_else_the_released_96():
     assert choose_patch({"big": {"x": 200}}, [108, 96])["lr_patch"] == 108
     with pytest.raises(EvalError, match="no training set fits an LR patch of 108 or 120 px"):
         choose_patch(sides, [108, 120])
+
+
+def test_a_step_that_did_less_than_asked_is_never_plain_ok():
+    from eval.gpu_suite.__main__ import FINISHED, step_status
+    scaled = {"reduced": {"kind": "scaled", "reason": "epochs scaled down to fit the step's time: 120 of 1000"}}
+    assert step_status("ok", scaled) == ("scaled", {**scaled, "reason": scaled["reduced"]["reason"]})
+    assert step_status("ok", {"reduced": {"kind": "quick", "reason": "toy sizes"}})[0] == "quick"
+    skipped = {**scaled, "baselines": [{"model": "rfdn", "skipped": "step budget used up"}]}
+    assert step_status("ok", skipped)[0] == "partial"  # skipped work outranks smaller work
+    assert step_status("timeout", scaled) == ("timeout", scaled)
+    assert step_status("ok", {"reduced": None}) == ("ok", {"reduced": None})
+    assert "scaled" not in FINISHED and "partial" not in FINISHED and "quick" in FINISHED
+
+
+def test_reproduce_planner_scales_epochs_to_the_time():
+    from eval.gpu_suite.reproduce import DUTY, epochs_that_fit, equal_epochs, seconds_per_epoch, val_every
+    paper = {"epochs": 1000, "val_every": 20, "pairs_per_epoch": 800}
+    assert epochs_that_fit(100.0, 0.5, 1000) == 200
+    assert epochs_that_fit(5000.0, 0.5, 1000) == 1000  # never more than the paper's
+    assert epochs_that_fit(0.1, 5.0, 1000) == 1
+    assert [val_every(e, paper) for e in (1000, 200, 1)] == [20, 4, 1]
+    assert seconds_per_epoch(8000.0, paper) == pytest.approx(0.1 / DUTY)
+    # 2 baselines at 800 and 400 pairs/s, 2 s start-up each: (100 - 4) s / ((1/800 + 1/400) / 0.8) s = 20480 pairs
+    assert DUTY == 0.8 and equal_epochs(100.0, {"a": 800.0, "b": 400.0}, 2.0, paper) == 25
+    assert equal_epochs(1e9, {"a": 800.0}, 2.0, paper) == 1000
+
+
+def test_quick_reproduce_step_publishes_checked_weights_and_reports_the_gap(tmp_path):
+    # a budget that cannot run out: --quick trains 1 epoch of 16 pairs whatever the machine's load
+    from core.hashing import file_sha256
+    from core.paths import RELEASED_CHECKPOINT, official_dir
+    from models.committed import checked_weights, load_trained
+    assert suite_main(["--device", "cpu", "--quick", "--out", str(tmp_path), "--steps", "reproduce",
+                       "--budget-s", "36000"]) == 0
+    (folder,) = tmp_path.iterdir()
+    report = json.loads((folder / "report.json").read_text())
+    step = report["steps"]["reproduce"]
+    assert step["status"] == "quick" and step["reason"].startswith("toy sizes (--quick): demo_train data")
+    assert (step["data"]["lr_patch"], step["data"]["train_sets"]) == (8, ["demo_train"])
+    assert step["data"]["images"]["demo_train"] == ["hubble_deep_field", "ihc", "motorcycle_left", "retina", "rocket"]
+    assert "Adam betas (0.99, 0.999), lr 0.0005, schedule 'paper'" in step["plan"]["optimiser"]
+    assert (step["stage1"]["params"], step["stage2"]["params"], step["stage3"]["params"]) == (54_984, 50_604, 50_400)
+    names = [p["name"] for p in step["published"]]
+    assert names == ["bicubic_pp_x3_quick", "espcn_x3_quick"]
+    for name in names:
+        path, record = checked_weights(name, root=folder / "trained")
+        assert record.sha256 == file_sha256(path) and record.card == report["card"] and record.epochs == 1
+        assert (record.config["beta1"], record.config["schedule"], record.config["lr_patch"]) == (0.99, "paper", 8)
+        assert list(record.training_set["sets"]) == ["demo_train"] and len(record.validation_curve) == 1
+    ours = load_trained("bicubic_pp_x3_quick", root=folder / "trained")
+    assert sum(p.numel() for p in ours.parameters()) == 50_400 and ours.rtsr_record.model_kwargs["bias"] is False
+    evals = {r["label"]: r for r in step["evaluations"]}
+    released = (official_dir() / RELEASED_CHECKPOINT).is_file()
+    assert set(evals) == {"bicubic", *names} | ({"bicubic_pp_released"} if released else set())
+    assert all(r["dataset"] == "demo" and r["images"] == 3 and r["runtime_ms"] is None for r in evals.values())
+    md = (folder / "report.md").read_text()
+    assert "## Reproduce: Bicubic++ and the baselines at the paper budget" in md
+    assert "**Reduced (quick):** toy sizes (--quick)" in md
+    if released:  # the released-vs-ours row: both PSNRs and the gap, as computed from the record
+        rel, mine = evals["bicubic_pp_released"], evals["bicubic_pp_x3_quick"]
+        row = (f"| demo | 3 | {rel['psnr_rgb']:.3f} | {mine['psnr_rgb']:.3f} | {mine['psnr_rgb'] - rel['psnr_rgb']:+.3f} | "
+               f"{rel['psnr_y']:.3f} | {mine['psnr_y']:.3f} | {mine['psnr_y'] - rel['psnr_y']:+.3f} |")
+        assert row in md and rel["psnr_rgb"] > evals["bicubic"]["psnr_rgb"]  # released weights beat bicubic
