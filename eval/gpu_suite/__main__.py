@@ -25,10 +25,9 @@ from pathlib import Path
 
 from core.cli import EXIT_FAILURE, EXIT_OK, cli_main, description
 from core.io import check_output_dir, write_atomic
-from core.paths import DEFAULT_MIRROR, RELEASED_CHECKPOINT, REPO_ROOT, data_root, official_dir
-from datasets.fetch import default_mirror as env_mirror
+from core.paths import RELEASED_CHECKPOINT, REPO_ROOT, data_root, official_dir
 from eval.errors import EvalError
-from eval.gpu_suite.context import QUICK_LR_HW, SuiteContext, card_slug
+from eval.gpu_suite.context import QUICK_LR_HW, SuiteContext, card_slug, default_mirror
 from eval.gpu_suite.record import read_record
 from eval.gpu_suite.report import markdown
 from eval.gpu_suite.steps import STEPS, WEIGHTS
@@ -57,14 +56,6 @@ def default_official() -> str | None:
     """The released Bicubic++ x3 checkpoint: $RTSR_OFFICIAL_DIR/ or ../shared/official/, when present."""
     path = official_dir() / RELEASED_CHECKPOINT
     return str(path) if path.is_file() else None
-
-
-def default_mirror() -> str | None:
-    """$RTSR_DATA_MIRROR, else ../shared/sr-data when present."""
-    env = env_mirror()
-    if env is not None:
-        return str(env)
-    return str(DEFAULT_MIRROR) if (DEFAULT_MIRROR / "MANIFEST.tsv").is_file() else None
 
 
 def build_parser() -> argparse.ArgumentParser:

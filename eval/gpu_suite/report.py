@@ -156,6 +156,9 @@ def reproduce_section(step: dict, card: str) -> list[str]:
     lines += [f"**Reduced ({reduced['kind']}):** {reduced['reason']}." if reduced else
               "**Full paper budget:** every stage and every baseline at the paper's epochs.", ""]
     lines += reproduce_setup(step)
+    if step.get("travel"):
+        lines += ["Travel plan (`python -m eval.gpu_suite.travel`: what a GPU machine receiving at most 64 MiB "
+                  "gets of this mirror):", "", *(f"- {line}" for line in step["travel"]), ""]
     lines += released_vs_ours(step)
     lines += stage_curves(step)
     lines += runs_vs_bicubic(step)

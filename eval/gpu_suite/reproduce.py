@@ -52,6 +52,18 @@ def prepare_data(ctx: SuiteContext, rec: Record) -> None:
         rec.append("sets", prepare_set(name, ctx))
 
 
+def travel(ctx: SuiteContext, rec: Record) -> None:
+    """The travel plan of the mirror this run reads (``eval.gpu_suite.travel``), in words, when there is one."""
+    from eval.gpu_suite.travel import plan_lines, travel_plan
+
+    if not ctx.mirror or not (Path(ctx.mirror) / "MANIFEST.tsv").is_file():
+        return
+    try:
+        rec.put("travel", plan_lines(travel_plan(Path(ctx.mirror), ctx.scale)))
+    except Exception as exc:  # noqa: BLE001  (e.g. no git on the device copy: recorded, the step goes on)
+        rec.put("travel", [f"travel plan not computed: {one_line(exc)}"])
+
+
 def training_patch(ctx: SuiteContext, rec: Record) -> dict:
     """{"lr_patch", "sets", "dropped"}: the LR patch (px) and the training sets that fit it wholly."""
     from datasets.paths import lr_dir
@@ -270,13 +282,14 @@ def reduction(ctx: SuiteContext, rec: Record) -> dict | None:
     return None
 
 
-def reproduce(ctx: SuiteContext, rec: Record) -> None:
-    """The whole step (see the module doc); the record is saved after every part."""
+def step_reproduce(ctx: SuiteContext, rec: Record) -> None:
+    """The whole step (see the module doc): train, publish, evaluate; the record is saved after every part."""
     import models  # noqa: F401  (registers every model)
 
     root = Path(ctx.work) / "reproduce"
     shutil.rmtree(root, ignore_errors=True)  # a fresh run: never resume another time box's epochs
     prepare_data(ctx, rec)
+    travel(ctx, rec)
     patch = training_patch(ctx, rec)
     seconds = max(0.0, time_left(ctx) - MARGIN_S)
     train_s = seconds * (1 - EVAL_SHARE)

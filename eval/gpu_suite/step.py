@@ -14,7 +14,11 @@ from pathlib import Path
 from core.cli import EXIT_FAILURE, EXIT_OK, cli_main, description
 from eval.gpu_suite.context import SuiteContext
 from eval.gpu_suite.record import Record
-from eval.gpu_suite.steps import FUNCTIONS, one_line
+from eval.gpu_suite.reproduce import step_reproduce
+from eval.gpu_suite.steps import FUNCTIONS as STEP_FUNCTIONS
+from eval.gpu_suite.steps import one_line
+
+FUNCTIONS = {"reproduce": step_reproduce, **STEP_FUNCTIONS}  # every name in steps.STEPS
 
 
 @cli_main

@@ -23,6 +23,7 @@ from core.cli import cli_main, description
 from core.io import write_atomic
 from core.paths import RELEASED_CHECKPOINT, REPO_ROOT, official_dir
 from eval.errors import EvalError
+from eval.gpu_suite.context import default_mirror
 from eval.gpu_suite.patch import PAPER_LR_PATCH, RELEASED_LR_PATCH
 
 LIMIT_BYTES = 64 * 2**20  # what the device machine receives in all
@@ -144,8 +145,6 @@ def plan_lines(plan: dict) -> list[str]:
 @cli_main
 def main(argv: list[str] | None = None) -> None:
     """Print the travel plan; with --stage, copy its files."""
-    from eval.gpu_suite.__main__ import default_mirror
-
     p = argparse.ArgumentParser(prog="python -m eval.gpu_suite.travel", description=description(__doc__))
     p.add_argument("--mirror", default=None, help="the full mirror folder (default: $RTSR_DATA_MIRROR; on "
                    "the project's CI machines, the sr-data folder of the shared/ folder beside the checkout)")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from core.paths import REPO_ROOT
+from tests.conftest import mirror_path
 from eval.errors import EvalError
 from eval.gpu_suite.__main__ import build_parser, make_context, run_step
 from eval.gpu_suite.__main__ import main as suite_main
@@ -32,6 +33,13 @@ def test_repeat_stats_exact():
     s = repeat_stats([1.0, 2.0, 3.0, 6.0])
     assert (s["mean_ms"], s["median_ms"]) == (3.0, 2.5)
     assert s["cv"] == pytest.approx(np.std([1, 2, 3, 6]) / 3.0)
+
+
+def test_every_step_has_a_function_and_a_weight_and_reproduce_comes_first():
+    from eval.gpu_suite.step import FUNCTIONS
+    from eval.gpu_suite.steps import WEIGHTS
+    assert sorted(FUNCTIONS) == sorted(STEPS) == sorted(WEIGHTS) and STEPS[0] == "reproduce"
+    assert max(WEIGHTS, key=WEIGHTS.get) == "reproduce" and sum(WEIGHTS.values()) == pytest.approx(1.0)
 
 
 def test_card_slug():
@@ -250,6 +258,8 @@ def test_quick_reproduce_step_publishes_checked_weights_and_reports_the_gap(tmp_
     md = (folder / "report.md").read_text()
     assert "## Reproduce: Bicubic++ and the baselines at the paper budget" in md
     assert "**Reduced (quick):** toy sizes (--quick)" in md
+    if mirror_path() is not None:  # the travel plan of the mirror the suite read
+        assert "- travels: bsd200 (200 images, 49.49 MiB)" in md and "- left out: urban100 (100 images" in md
     if released:  # the released-vs-ours row: both PSNRs and the gap, as computed from the record
         rel, mine = evals["bicubic_pp_released"], evals["bicubic_pp_x3_quick"]
         row = (f"| demo | 3 | {rel['psnr_rgb']:.3f} | {mine['psnr_rgb']:.3f} | {mine['psnr_rgb'] - rel['psnr_rgb']:+.3f} | "
