@@ -42,6 +42,7 @@ EVAL_SHARE = 0.15  # of the step's time kept for evaluating every run
 BICUBIC_PP_SHARE = 0.6  # of the training time for the three stages when baselines follow
 DUTY = 0.8  # planned share of an epoch in training steps before one is measured (validation, checkpoints)
 MARGIN_S = 5.0  # seconds kept before the step's deadline
+MIN_RUN_S = 10.0  # no baseline starts (probe included) with less training time than this left
 QUICK_PAIRS = 16  # pairs per epoch with --quick (1 epoch per stage and per baseline)
 
 
@@ -114,7 +115,10 @@ def seconds_per_epoch(patches_per_s: float, values: dict) -> float:
 
 
 def stage_planner(ctx: SuiteContext, rec: Record, deadline: float, probe_spe: float, startup_s: float):
-    """The three stages' plan: each stage gets an equal part of the time to ``deadline`` (unix s) left."""
+    """The three stages' plan: each stage gets an equal part of the time to ``deadline`` (unix s) left.
+
+    Stage 2's pruning search is not planned: the time it takes comes out of stage 3's share (planned
+    after it, on the time then left) and, past the deadline, the baselines'."""
     def plan(key: str, done: dict) -> tuple[int, int]:
         values = paper(STAGES[KEYS.index(key)])
         if ctx.quick:
@@ -132,12 +136,20 @@ def stage_planner(ctx: SuiteContext, rec: Record, deadline: float, probe_spe: fl
 
 
 # -- training ------------------------------------------------------------------------------------
+def probe_steps(ctx: SuiteContext) -> tuple[int, int]:
+    """(timed steps, warm-up steps) of a throughput probe: 50/10 on CUDA, 5/1 on the CPU, 2/1 with --quick."""
+    if ctx.quick:
+        return 2, 1
+    return (50, 10) if ctx.device == "cuda" else (5, 1)
+
+
 def probe(cfg, ctx: SuiteContext, images=None) -> tuple[dict, float]:
     """(training throughput of ``cfg``, seconds of its start-up: model, data, warm-up)."""
     from training.throughput import measure_throughput
 
+    steps, warmup = probe_steps(ctx)
     t0 = time.perf_counter()
-    row = measure_throughput(cfg, steps=2 if ctx.quick else 50, warmup=1 if ctx.quick else 10, images=images)
+    row = measure_throughput(cfg, steps=steps, warmup=warmup, images=images)
     return row, max(0.0, time.perf_counter() - t0 - row["seconds"])
 
 
@@ -175,6 +187,10 @@ def train_baselines(ctx: SuiteContext, rec: Record, patch: dict, root: Path, dea
     from training.loop import resolve_device, train
 
     names = list(ctx.train_baselines)
+    if not ctx.quick and deadline - time.time() < MIN_RUN_S:
+        for name in names:
+            rec.append("baselines", {"model": name, "skipped": "step budget used up before the baselines"})
+        return {}
     if not names:
         return {}
     values = paper("baseline")
@@ -196,7 +212,7 @@ def train_baselines(ctx: SuiteContext, rec: Record, patch: dict, root: Path, dea
     runs = {}
     for name in rates:
         need = epochs * seconds_per_epoch(rates[name], cfgs[name].model_dump()) + startup
-        if not ctx.quick and time.time() + need > deadline + 0.2 * need:
+        if not ctx.quick and time.time() + need > deadline:
             rec.append("baselines", {"model": name, "skipped": "step budget used up"})
             continue
         try:
@@ -233,14 +249,17 @@ def publish_run(ctx: SuiteContext, rec: Record, run: Path, model: str, epochs: l
 
 
 def eval_entries(ctx: SuiteContext, published: list[dict]) -> list[dict]:
-    """(label, model, weights, origin) of bicubic, the released checkpoint (when present) and every published run."""
-    entries = [{"label": "bicubic", "model": "bicubic", "weights": None, "origin": "reference upscaler"}]
+    """(label, model, weights, origin) of the released checkpoint (when present), our Bicubic++, bicubic,
+    then the baselines: the order they are evaluated in, so a short time box keeps the main comparison."""
+    ours = [{"label": p["name"], "model": p["model"], "weights": p["path"],
+             "origin": f"trained by the reproduce step on {ctx.card}"} for p in published]
+    entries = []
     if ctx.official and ctx.scale == 3:
         entries.append({"label": RELEASED_LABEL, "model": "bicubic_pp", "weights": ctx.official,
                         "origin": "the authors' released x3 checkpoint"})
-    entries += [{"label": p["name"], "model": p["model"], "weights": p["path"],
-                 "origin": f"trained by the reproduce step on {ctx.card}"} for p in published]
-    return entries
+    entries += [e for e in ours if e["model"] == "bicubic_pp"]
+    entries.append({"label": "bicubic", "model": "bicubic", "weights": None, "origin": "reference upscaler"})
+    return entries + [e for e in ours if e["model"] != "bicubic_pp"]
 
 
 def evaluate_all(ctx: SuiteContext, rec: Record, entries: list[dict]) -> None:
@@ -248,13 +267,15 @@ def evaluate_all(ctx: SuiteContext, rec: Record, entries: list[dict]) -> None:
     results = Path(ctx.out) / "reproduce"
     shutil.rmtree(results, ignore_errors=True)
     sets = [s for s in ctx.test_sets if available(s, ctx)]
+    longest = 0.0  # seconds of the longest evaluation so far: none starts that would not finish
     for i, dataset in enumerate(sets):
         timing = {"runtime": "gpu"} if ctx.device == "cuda" and i == 0 else {"runtime": "off"}
         for entry in entries:
-            row = {"label": entry["label"], "model": entry["model"], "dataset": dataset, "origin": entry["origin"]}
-            if time_left(ctx) < MARGIN_S:
-                rec.append("evaluations", {**row, "skipped": "budget"})
+            if time_left(ctx) < MARGIN_S + longest:
+                rec.append("evaluations", {"label": entry["label"], "dataset": dataset, "skipped": "budget"})
                 continue
+            row = {"label": entry["label"], "model": entry["model"], "dataset": dataset, "origin": entry["origin"]}
+            t0 = time.perf_counter()
             try:
                 result = evaluate_entry(ctx, entry, dataset, results, None, timing)
                 runtime = result.get("runtime") or {}
@@ -262,6 +283,7 @@ def evaluate_all(ctx: SuiteContext, rec: Record, entries: list[dict]) -> None:
                            runtime_ms=runtime.get("mean_ms"), runtime_on=ctx.card if runtime else None)
             except Exception as exc:  # noqa: BLE001  (recorded; the other evaluations still run)
                 row["error"] = one_line(exc)
+            longest = max(longest, time.perf_counter() - t0)
             rec.append("evaluations", row)
 
 
@@ -275,10 +297,10 @@ def reduction(ctx: SuiteContext, rec: Record) -> dict | None:
                                            "not the paper budget"}
     short = [e for e in stages if e < paper(STAGES[0])["epochs"]]
     if short or (base and base["epochs"] < base["paper_epochs"]):
+        baselines = (f"baselines {base['epochs']} of {base['paper_epochs']} ({base['pairs']:,} pairs each)" if base
+                     else "baselines not trained")
         return {"kind": "scaled", "reason": f"epochs scaled down to fit the step's time: Bicubic++ stages "
-                                            f"{'/'.join(map(str, stages))} of {paper(STAGES[0])['epochs']}, baselines "
-                                            f"{base.get('epochs')} of {base.get('paper_epochs')} "
-                                            f"({base.get('pairs')} pairs each)"}
+                                            f"{'/'.join(map(str, stages))} of {paper(STAGES[0])['epochs']}, {baselines}"}
     return None
 
 
