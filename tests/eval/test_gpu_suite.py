@@ -265,3 +265,10 @@ def test_quick_reproduce_step_publishes_checked_weights_and_reports_the_gap(tmp_
         row = (f"| demo | 3 | {rel['psnr_rgb']:.3f} | {mine['psnr_rgb']:.3f} | {mine['psnr_rgb'] - rel['psnr_rgb']:+.3f} | "
                f"{rel['psnr_y']:.3f} | {mine['psnr_y']:.3f} | {mine['psnr_y'] - rel['psnr_y']:+.3f} |")
         assert row in md and rel["psnr_rgb"] > evals["bicubic"]["psnr_rgb"]  # released weights beat bicubic
+
+
+def test_travel_cli_refuses_a_folder_without_a_manifest(tmp_path, capsys):
+    from eval.gpu_suite.travel import main as travel_main
+    assert travel_main(["--mirror", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'MANIFEST.tsv'}: cannot read the mirror's manifest" in err and len(err.splitlines()) == 1
