@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m eval.gpu_suite", description=description(__doc__))
     p.add_argument("--out", type=Path, default=Path("leaderboard") / "gpu",
                    help="reports go to OUT/<card>/ (default: leaderboard/gpu)")
-    p.add_argument("--budget-s", type=float, default=480.0, help="wall-clock budget of the whole suite in s (default: 480)")
+    p.add_argument("--budget-s", type=float, default=480.0, help="wall-clock budget of the whole suite in s, shared by the steps by weight (reproduce "
+                        f"{WEIGHTS['reproduce']:.2f} of it, the whole of it alone) (default: 480)")
     p.add_argument("--device", default="cuda", choices=("cuda", "cpu"), help="where to run every step (default: cuda)")
     p.add_argument("--quick", action="store_true",
                    help="toy sizes: 32x48 input, 2 passes, 2 repeats, embedded demo data, 1-epoch stages, "
@@ -75,11 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: off, a new report)")
     p.add_argument("--scale", type=int, default=3, help="upscaling factor (default 3)")
     p.add_argument("--test-sets", nargs="+", default=None,
-                   help="leaderboard test sets (default set5 set14 urban100; --quick: demo)")
+                   help="test sets of the reproduce and leaderboard steps (default set5 set14 urban100; "
+                        "--quick: demo)")
     p.add_argument("--train-sets", nargs="+", default=None,
-                   help="training sets of the three stages (default t91 bsd200; --quick: demo_train); the "
-                        "reproduce step uses those whose every image fits LR 108, else 96")
-    p.add_argument("--val-sets", nargs="+", default=None, help="validation sets (default demo; --quick: demo_valid)")
+                   help="training sets of the training and reproduce steps (default t91 bsd200; --quick: "
+                        "demo_train); the reproduce step uses those whose every image fits LR 108, else 96")
+    p.add_argument("--val-sets", nargs="+", default=None, help="validation sets of every training run (default demo; --quick: demo_valid)")
     p.add_argument("--throughput-sets", nargs="+", default=["demo_train"],
                    help="images for the 108-px throughput probe (default demo_train: every image fits)")
     p.add_argument("--fidelity-set", default=None, help="mosaic source for variant fidelity (default set5; --quick: demo)")
@@ -98,8 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep-channels", default=None,
                    help="Bicubic++ channels to sweep (default 16:64:4,30,32,34; --quick: 16,32,34)")
     p.add_argument("--train-patch", type=int, default=24,
-                   help="LR patch of the three training stages (default 24: T91's smallest image is 26 px)")
-    p.add_argument("--train-batch", type=int, default=64, help="batch of the three training stages (default 64)")
+                   help="LR patch of the training step's runs (default 24: T91's smallest image is 26 px; --quick: "
+                        "8, also the reproduce step's, which otherwise uses the paper's 108 or the released 96)")
+    p.add_argument("--train-batch", type=int, default=64, help="batch of the training step's runs (default 64; --quick: 4, also the reproduce "
+                        "step's, which otherwise uses conf/budget/paper.yaml's 16)")
     baselines = default_baselines()
     p.add_argument("--train-baselines", nargs="*", default=list(baselines),
                    help="baselines trained after Bicubic++ with the same trainer by the reproduce and training "
