@@ -48,6 +48,11 @@ def default_baselines() -> tuple[str, ...]:
     return tuple(composed_params(["budget=paper"])["baselines"])
 
 
+def quick_baselines(asked: list[str]) -> list[str]:
+    """The baselines of a --quick run: the first default one when none were named, else those named."""
+    return list(default_baselines()[:1]) if list(asked) == list(default_baselines()) else list(asked)
+
+
 class SuiteInputError(EvalError):
     """A suite option that cannot work; the one-line message says which and what to do."""
 
@@ -63,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m eval.gpu_suite", description=description(__doc__))
     p.add_argument("--out", type=Path, default=Path("leaderboard") / "gpu",
                    help="reports go to OUT/<card>/ (default: leaderboard/gpu)")
-    p.add_argument("--budget-s", type=float, default=480.0, help="wall-clock budget of the whole suite in s, shared by the steps by weight (reproduce "
+    p.add_argument("--budget-s", type=float, default=480.0,
+                   help="wall-clock budget of the whole suite in s, shared by the steps by weight (reproduce "
                         f"{WEIGHTS['reproduce']:.2f} of it, the whole of it alone) (default: 480)")
     p.add_argument("--device", default="cuda", choices=("cuda", "cpu"), help="where to run every step (default: cuda)")
     p.add_argument("--quick", action="store_true",
@@ -81,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-sets", nargs="+", default=None,
                    help="training sets of the training and reproduce steps (default t91 bsd200; --quick: "
                         "demo_train); the reproduce step uses those whose every image fits LR 108, else 96")
-    p.add_argument("--val-sets", nargs="+", default=None, help="validation sets of every training run (default demo; --quick: demo_valid)")
+    p.add_argument("--val-sets", nargs="+", default=None,
+                   help="validation sets of every training run (default demo; --quick: demo_valid)")
     p.add_argument("--throughput-sets", nargs="+", default=["demo_train"],
                    help="images for the 108-px throughput probe (default demo_train: every image fits)")
     p.add_argument("--fidelity-set", default=None, help="mosaic source for variant fidelity (default set5; --quick: demo)")
@@ -100,9 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep-channels", default=None,
                    help="Bicubic++ channels to sweep (default 16:64:4,30,32,34; --quick: 16,32,34)")
     p.add_argument("--train-patch", type=int, default=24,
-                   help="LR patch of the training step's runs (default 24: T91's smallest image is 26 px; --quick: "
-                        "8, also the reproduce step's, which otherwise uses the paper's 108 or the released 96)")
-    p.add_argument("--train-batch", type=int, default=64, help="batch of the training step's runs (default 64; --quick: 4, also the reproduce "
+                   help="LR patch of the training step's runs (default 24: T91's smallest image is 26 px; "
+                        "--quick: 8, also the reproduce step's, which otherwise uses the paper's 108 or the "
+                        "released 96)")
+    p.add_argument("--train-batch", type=int, default=64,
+                   help="batch of the training step's runs (default 64; --quick: 4, also the reproduce "
                         "step's, which otherwise uses conf/budget/paper.yaml's 16)")
     baselines = default_baselines()
     p.add_argument("--train-baselines", nargs="*", default=list(baselines),
@@ -156,8 +165,7 @@ def make_context(args: argparse.Namespace) -> SuiteContext:
         repeats=args.repeats or (2 if quick else 5), lr_hw=list(QUICK_LR_HW) if quick else None,
         variants=list(args.variants), variant_models=list(args.variant_models), sweep_channels=channels,
         train_patch=8 if quick else args.train_patch, train_batch=4 if quick else args.train_batch,
-        train_baselines=(list(default_baselines()[:1]) if quick and args.train_baselines == list(default_baselines())
-                         else list(args.train_baselines)))
+        train_baselines=quick_baselines(args.train_baselines) if quick else list(args.train_baselines))
 
 
 def run_step(name: str, ctx: SuiteContext, timeout: float, scratch: Path) -> dict:

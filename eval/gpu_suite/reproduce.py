@@ -210,8 +210,8 @@ def train_baselines(ctx: SuiteContext, rec: Record, patch: dict, root: Path, dea
     rec.put("baseline_budget", {"epochs": epochs, "paper_epochs": values["epochs"], "pairs": pairs,
                                 "patches_per_s": rates, "val_every": val_every(epochs, values)})
     runs = {}
-    for name in rates:
-        need = epochs * seconds_per_epoch(rates[name], cfgs[name].model_dump()) + startup
+    for name, rate in rates.items():
+        need = epochs * seconds_per_epoch(rate, cfgs[name].model_dump()) + startup
         if not ctx.quick and time.time() + need > deadline:
             rec.append("baselines", {"model": name, "skipped": "step budget used up"})
             continue

@@ -13,7 +13,6 @@ chosen files and their MANIFEST.tsv rows to ``DEST/sr-data`` (a mirror of its ow
 from __future__ import annotations
 
 import argparse
-import csv
 import shutil
 import subprocess
 import sys

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from core.paths import REPO_ROOT
-from tests.conftest import mirror_path
 from eval.errors import EvalError
 from eval.gpu_suite.__main__ import build_parser, make_context, run_step
 from eval.gpu_suite.__main__ import main as suite_main
@@ -19,6 +18,7 @@ from eval.mosaic import build_mosaic, tile_side
 from eval.runtime_variants import VARIANTS, repeat_stats
 from eval.sweep import DEFAULT_CHANNELS, parse_channels
 from models.registry import list_models
+from tests.conftest import mirror_path
 
 
 def test_default_sweep_is_the_papers_range():
@@ -162,7 +162,13 @@ def test_keep_reruns_only_the_named_steps(tmp_path):
 
 @pytest.mark.mirror
 def test_travel_plan_fits_the_device_machines_64_mib(mirror):
-    from eval.gpu_suite.travel import LIMIT_BYTES, manifest_rows, official_bytes, repo_bytes, travel_plan
+    from eval.gpu_suite.travel import (
+        LIMIT_BYTES,
+        manifest_rows,
+        official_bytes,
+        repo_bytes,
+        travel_plan,
+    )
     plan = travel_plan(mirror)
     sizes = {r["path"]: r["bytes"] for r in manifest_rows(mirror)}
     assert plan["bytes"] == sum(sizes[p] for p in plan["images"])  # the sizes are MANIFEST.tsv's
@@ -215,7 +221,13 @@ def test_a_step_that_did_less_than_asked_is_never_plain_ok():
 
 
 def test_reproduce_planner_scales_epochs_to_the_time():
-    from eval.gpu_suite.reproduce import DUTY, epochs_that_fit, equal_epochs, seconds_per_epoch, val_every
+    from eval.gpu_suite.reproduce import (
+        DUTY,
+        epochs_that_fit,
+        equal_epochs,
+        seconds_per_epoch,
+        val_every,
+    )
     paper = {"epochs": 1000, "val_every": 20, "pairs_per_epoch": 800}
     assert epochs_that_fit(100.0, 0.5, 1000) == 200
     assert epochs_that_fit(5000.0, 0.5, 1000) == 1000  # never more than the paper's
