@@ -284,3 +284,20 @@ def test_travel_cli_refuses_a_folder_without_a_manifest(tmp_path, capsys):
     assert travel_main(["--mirror", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert f"{tmp_path / 'MANIFEST.tsv'}: cannot read the mirror's manifest" in err and len(err.splitlines()) == 1
+
+
+def test_scaled_epochs_are_said_in_the_status_and_in_the_published_names(tmp_path):
+    from eval.gpu_suite.reproduce import budget_tag, reduction
+    ctx = make_context(build_parser().parse_args(["--device", "cpu", "--out", str(tmp_path)]))
+    rec = Record(tmp_path / "r.json")
+    for epochs in (1000, 1000, 1000):
+        rec.append("stage_plans", {"epochs": epochs})
+    rec.put("baseline_budget", {"epochs": 1000, "paper_epochs": 1000, "pairs": 800_000})
+    assert reduction(ctx, rec) is None  # the paper's epochs everywhere: plain ok
+    assert budget_tag(ctx, [1000, 1000, 1000], 1000) == ("paper", "paper")
+    rec.put("baseline_budget", {"epochs": 40, "paper_epochs": 1000, "pairs": 32_000})
+    assert reduction(ctx, rec) == {"kind": "scaled", "reason": "epochs scaled down to fit the step's time: "
+                                   "Bicubic++ stages 1000/1000/1000 of 1000, baselines 40 of 1000 (32,000 pairs each)"}
+    assert budget_tag(ctx, [300, 310, 320], 1000) == ("paper_scaled", "paper scaled to 300/310/320 of 1000 epochs")
+    quick = make_context(build_parser().parse_args(["--device", "cpu", "--quick", "--out", str(tmp_path)]))
+    assert reduction(quick, rec)["kind"] == "quick" and budget_tag(quick, [1], 1000)[0] == "quick"
