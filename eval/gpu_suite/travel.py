@@ -1,7 +1,7 @@
 """``python -m eval.gpu_suite.travel``: which mirror images go to the GPU machine for the reproduce step.
 
 The device machine receives at most 64 MiB in all: the repository's tracked files plus the carried
-paths. The plan takes the image sizes from the mirror's MANIFEST.tsv and adds whole sets (the
+paths (``--also``: wheels or other carried paths, counted first). The plan takes the image sizes from the mirror's MANIFEST.tsv and adds whole sets (the
 mirror code path, ``datasets.fetch``, reads a set only when all its files are there) in this
 order: the test sets Set5 and Set14 (required), each training set whose every image fits the
 reproduce step's LR patch (``eval.gpu_suite.patch``), then Urban100, each only while the total
@@ -82,18 +82,30 @@ def training_note(rows: list[dict], scale: int) -> str | None:
             "the reproduce step trains on whole sets")
 
 
+def carried_bytes(paths: list[Path]) -> int:
+    """Bytes of the other carried paths (files, or folders counted file by file), e.g. a folder of wheels."""
+    total = 0
+    for path in map(Path, paths):
+        if not path.exists():
+            raise EvalError(f"{path}: no such file or folder to count; give the paths the device call carries")
+        files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+        total += sum(f.stat().st_size for f in files)
+    return total
+
+
 def official_bytes() -> int:
     """Bytes of the released Bicubic++ x3 checkpoint, 0 when it is not here."""
     path = official_dir() / RELEASED_CHECKPOINT
     return path.stat().st_size if path.is_file() else 0
 
 
-def travel_plan(mirror: Path, scale: int = 3, limit: int = LIMIT_BYTES) -> dict:
+def travel_plan(mirror: Path, scale: int = 3, limit: int = LIMIT_BYTES, also: list[Path] = ()) -> dict:
     """The plan: {"sets", "dropped", "images" (mirror paths), "bytes" (of the images), "repo_bytes",
-    "official_bytes", "total_bytes", "total_mib", "limit_mib", "header" (MANIFEST.tsv's first line)}."""
+    "official_bytes", "also_bytes", "total_bytes", "total_mib", "limit_mib", "header" (MANIFEST.tsv's first
+    line)}; ``also``: other carried paths (wheels, ...) counted before any image."""
     rows = manifest_rows(mirror)
-    tracked, released = repo_bytes(), official_bytes()
-    total, sets, dropped, images, image_bytes = tracked + released, [], [], [], 0
+    tracked, released, extra = repo_bytes(), official_bytes(), carried_bytes(list(also))
+    total, sets, dropped, images, image_bytes = tracked + released + extra, [], [], [], 0
     for name in (*REQUIRED_TEST, *TRAINING, *OPTIONAL_TEST):
         mine = set_rows(rows, name)
         size = sum(r["bytes"] for r in mine)
@@ -111,7 +123,7 @@ def travel_plan(mirror: Path, scale: int = 3, limit: int = LIMIT_BYTES) -> dict:
         sets.append({"name": name, "images": len(mine), "mib": round(size / MIB, 2)})
         images += [r["path"] for r in mine]
     return {"sets": sets, "dropped": dropped, "images": images, "bytes": image_bytes, "repo_bytes": tracked,
-            "official_bytes": released, "total_bytes": total, "total_mib": round(total / MIB, 2),
+            "official_bytes": released, "also_bytes": extra, "total_bytes": total, "total_mib": round(total / MIB, 2),
             "limit_mib": limit / MIB, "header": (Path(mirror) / "MANIFEST.tsv").read_text().splitlines()[0]}
 
 
@@ -137,7 +149,8 @@ def plan_lines(plan: dict) -> list[str]:
               for d in plan["dropped"]]
     lines.append(f"total {plan['total_mib']:.2f} MiB of {plan['limit_mib']:.0f} MiB: images "
                  f"{plan['bytes'] / MIB:.2f} + tracked files {plan['repo_bytes'] / MIB:.2f} + released "
-                 f"checkpoint {plan['official_bytes'] / MIB:.2f}")
+                 f"checkpoint {plan['official_bytes'] / MIB:.2f}"
+                 + (f" + other carried paths {plan['also_bytes'] / MIB:.2f}" if plan.get("also_bytes") else ""))
     return lines
 
 
@@ -150,11 +163,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--scale", type=int, default=3, help="upscaling factor (default 3)")
     p.add_argument("--stage", type=Path, default=None, metavar="DEST",
                    help="copy the plan to DEST/sr-data and DEST/official, e.g. data/travel (default: print only)")
+    p.add_argument("--also", nargs="+", type=Path, default=[], metavar="PATH",
+                   help="other paths the device call carries, counted first, e.g. a folder of wheels (default: none)")
     args = p.parse_args(argv)
     mirror = args.mirror or default_mirror()
     if mirror is None:
         raise EvalError("no mirror: give --mirror the sr-data folder or set $RTSR_DATA_MIRROR")
-    plan = travel_plan(Path(mirror), args.scale)
+    plan = travel_plan(Path(mirror), args.scale, also=args.also)
     print("\n".join(plan_lines(plan)))
     if args.stage is not None:
         print(f"staged -> {stage(plan, Path(mirror), args.stage)}")

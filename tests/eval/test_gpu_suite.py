@@ -301,3 +301,16 @@ def test_scaled_epochs_are_said_in_the_status_and_in_the_published_names(tmp_pat
     assert budget_tag(ctx, [300, 310, 320], 1000) == ("paper_scaled", "paper scaled to 300/310/320 of 1000 epochs")
     quick = make_context(build_parser().parse_args(["--device", "cpu", "--quick", "--out", str(tmp_path)]))
     assert reduction(quick, rec)["kind"] == "quick" and budget_tag(quick, [1], 1000)[0] == "quick"
+
+
+@pytest.mark.mirror
+def test_other_carried_paths_leave_less_room_for_images(mirror, tmp_path):
+    from eval.gpu_suite.travel import plan_lines, travel_plan
+    wheels = tmp_path / ".whl"
+    wheels.mkdir()
+    (wheels / "a.whl").write_bytes(b"\0" * (3 * 2**20))  # 3 MiB of wheels: BSD200 still fits
+    plan = travel_plan(mirror, also=[wheels])
+    assert plan["also_bytes"] == 3 * 2**20 and "bsd200" in [s["name"] for s in plan["sets"]]
+    assert plan_lines(plan)[-1].endswith("+ other carried paths 3.00")
+    (wheels / "b.whl").write_bytes(b"\0" * (8 * 2**20))  # 11 MiB: BSD200's 49.49 MiB no longer fits
+    assert [s["name"] for s in travel_plan(mirror, also=[wheels])["sets"]] == ["set5", "set14"]
