@@ -12,7 +12,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
 MIN_SIZE = 15  # smallest side ESA accepts: (15 - 3) // 2 + 1 = 7 = the max-pool window
 
 

@@ -31,4 +31,4 @@ class StrictLoader(yaml.SafeLoader):
 
 def load_yaml(stream):
     """Parse YAML text or a stream like ``yaml.safe_load``, refusing duplicated keys."""
-    return yaml.load(stream, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(stream, Loader=StrictLoader)

@@ -56,7 +56,7 @@ def check_scale(scale) -> int:
 def check_quality(quality) -> int:
     """Validate the JPEG quality (1..100)."""
     if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) or not 1 <= quality <= 100:
-        raise DatasetError(f"JPEG quality {quality!r} is out of range; use an integer in 1..100 (default 90)")
+        raise DatasetError(f"JPEG quality {quality!r} is out of range; use an integer in 1..100 (default {JPEG_QUALITY})")
     return int(quality)
 
 
@@ -79,7 +79,7 @@ def crop_to_multiple(hr: np.ndarray, s: int, name: str = "image", *, rule: str) 
     return hr[top: top + h - h % s, left: left + w - w % s]
 
 
-def jpeg_roundtrip(rgb: np.ndarray, quality: int = 90) -> np.ndarray:
+def jpeg_roundtrip(rgb: np.ndarray, quality: int = JPEG_QUALITY) -> np.ndarray:
     """Encode uint8 RGB HWC as Pillow JPEG (4:2:0, no optimize, baseline) in memory and decode it."""
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format="JPEG", quality=quality, subsampling=JPEG_SUBSAMPLING,

@@ -56,7 +56,7 @@ def weight_matrix(in_length: int, scale: float, out_length: int | None = None) -
     x = np.arange(1, out_length + 1, dtype=np.float64)
     u = x / scale + 0.5 * (1 - 1 / scale)
     left = np.floor(u - width / 2)
-    taps = int(math.ceil(width)) + 2
+    taps = math.ceil(width) + 2
     idx = left[:, None] + np.arange(taps)[None, :]  # 1-based input positions
     dist = u[:, None] - idx
     w = scale * cubic(scale * dist) if antialias else cubic(dist)

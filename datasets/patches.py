@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import torch
 
+from core.protocol import JPEG_QUALITY
 from datasets.degrade import check_scale, degrade_dataset
 from datasets.manifest import read_manifest
 from datasets.registry import DatasetError
@@ -38,7 +39,7 @@ def _read_png_rgb(path) -> np.ndarray:
 
 
 def load_pairs(names: list[str], scale: int, degradation: str = "ntire23",
-               quality: int = 90) -> list[Pair]:
+               quality: int = JPEG_QUALITY) -> list[Pair]:
     """(lr, hr) uint8 HWC RGB pairs of every image of ``names`` (degrading them first if needed)."""
     scale = check_scale(scale)
     pairs = []
@@ -126,10 +127,3 @@ def crop_batch(lr_list, hr_list, coords, lr_patch: int, scale: int):
         lrs.append(lr_p)
         hrs.append(hr_p)
     return torch.stack(lrs).float().div_(255), torch.stack(hrs).float().div_(255)
-
-
-def random_patch_batch(lr_list, hr_list, batch: int, lr_patch: int, scale: int,
-                       generator: torch.Generator, augment: bool = True):
-    """Batch of aligned patches from uint8 CHW tensors: (lr B3pp, hr B3(pS)(pS)) float in [0, 1]."""
-    return crop_batch(lr_list, hr_list, batch_coords(lr_list, batch, lr_patch, generator, augment),
-                      lr_patch, scale)

@@ -20,7 +20,6 @@ from core.errors import RtsrError
 
 CHECKSUM_DIR = Path(__file__).resolve().parent / "checksums"
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".ppm", ".webp")
-ROLES = ("train", "valid", "test", "any")
 
 
 class DatasetError(RtsrError):

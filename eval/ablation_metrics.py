@@ -1,7 +1,7 @@
 """``python -m eval.ablation_metrics``: one ablation variant's numbers, as the DVC metrics file of its experiment.
 
 The last stage of ``ablation/dvc.yaml``: reads the variant's result JSONs (``python -m eval.evaluate``,
-one per test set, the same model) and writes ``ablation/metrics.json``, which ``dvc exp show`` lists
+one per test set, the same model) and writes ``ablation/metrics/variant.json``, which ``dvc exp show`` lists
 per experiment and ``python -m eval.ablations`` collects into the ablation table:
 
     {"params": int, "gflops_720p": float (1e9 FLOPs per 1280x720 LR frame),
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point (``core.cli``: unusable results are one line on stderr, exit status 2)."""
     parser = argparse.ArgumentParser(prog="python -m eval.ablation_metrics", description=__doc__.splitlines()[0])
     parser.add_argument("results", help="folder of the variant's result JSONs (data/ablation/results)")
-    parser.add_argument("--out", required=True, help="metrics file to write (ablation/metrics.json)")
+    parser.add_argument("--out", required=True, help="metrics file to write (ablation/metrics/variant.json)")
     args = parser.parse_args(argv)
     metrics = variant_metrics(args.results)
     write_atomic(Path(args.out), json.dumps(metrics, indent=2) + "\n")

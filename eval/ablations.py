@@ -1,7 +1,7 @@
 """``python -m eval.ablations``: the Bicubic++ ablation table from the DVC experiments of ``ablation/dvc.yaml``.
 
 Reads ``dvc exp show --json`` (or ``--exp-show FILE``, its saved output): every experiment (and
-committed baseline) whose ``ablation/metrics.json`` (``eval.ablation_metrics``) parsed is one variant,
+committed baseline) whose ``ablation/metrics/variant.json`` (``eval.ablation_metrics``) parsed is one variant,
 described by its ``ablation`` params (channels, convs_per_block m, blocks R, downsample, act, bias).
 Writes ``leaderboard/ablations.md`` (``--out``) and ``ablations.png`` (PSNR RGB vs GFLOPs per test
 set) and prints the table: per variant params, GFLOPs per 1280x720 LR frame, PSNR RGB per test set,
@@ -36,7 +36,7 @@ from core.io import write_atomic
 from core.paths import REPO_ROOT
 from models.bicubic_pp import BicubicPP
 
-METRICS_FILE = "ablation/metrics.json"
+METRICS_FILE = "ablation/metrics/variant.json"  # in ablation/dvc.yaml's metrics folder
 PARAMS_FILE = "params.yaml"
 AXES = ("channels", "convs_per_block", "blocks", "downsample", "act", "bias")
 SHORT = {"channels": "ch", "convs_per_block": "m", "blocks": "R", "downsample": "down", "act": "act",

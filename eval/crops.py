@@ -1,23 +1,54 @@
-"""Where to crop a comparison: the square with the largest summed error (or gain) over a test set.
+"""Where to crop a comparison: ONE rule for ``crops.png`` (``eval.plots``) and the web page (``eval.site``).
 
-Error maps are per-pixel squared uint8 RGB differences summed over the channels (int64, HxW).
-Two choices, both deterministic (images in name order, then the first window in row-major order
-on ties), both in HR pixels:
-    ``best_gain_crop``      where a model gains most over bicubic: the largest sum of
-                            (bicubic error - model error) against the ground truth, at least
-                            ``margin`` pixels inside the image (``crops.png``).
-    ``worst_bicubic_crop``  where bicubic errs most (when no model has SR images).
-``max_window`` is the shared search (also used by the web page's ``eval.site.choose_crops``).
+``choose_spots``: the squares, at most one per image, where the reference model gains most over
+bicubic (the largest window sum of bicubic's squared error minus the model's, against the HR
+ground truth), or, without a reference model, where bicubic errs most. The reference model
+(``reference_model``) is the one with the highest PSNR RGB among the models with SR images that
+are not outliers (``eval.psnr_axis.outlier_cut``: more than 3 dB below bicubic, e.g. random
+weights): a broken model never drives the choice. Every window starts at least ``border_margin``
+HR pixels inside the image: 8 % of its shorter side and at least ``BORDER_MARGIN_LR`` LR pixels,
+where networks pad and blank corners are. Error maps are per-pixel squared uint8 RGB differences
+summed over the channels (int64, HxW). Deterministic: images in name order, the first window in
+row-major order on ties.
 """
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from datasets.imageio import ImageError, load_rgb
+from eval.psnr_axis import outlier_cut
 
 BORDER_MARGIN_LR = 8  # crops start >= 8 LR pixels (8 x scale HR pixels) inside: models pad at borders
+BORDER_MARGIN_SHARE = 0.08  # ... and >= 8 % of the image's shorter side inside
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A crop position: image stem, top row, left column and side, in HR pixels."""
+
+    stem: str
+    top: int
+    left: int
+    side: int
+
+
+def border_margin(h: int, w: int, scale: int) -> int:
+    """HR pixels a crop keeps from every border of an h x w image: 8 % of the shorter side, >= 8 LR px."""
+    return max(math.ceil(BORDER_MARGIN_SHARE * min(h, w)), BORDER_MARGIN_LR * scale)
+
+
+def reference_model(psnrs: dict[str, float], bicubic_psnr: float | None) -> str | None:
+    """The label (of ``{label: PSNR RGB dB}``, bicubic excluded) with the highest PSNR that is no outlier."""
+    real = {lb: p for lb, p in psnrs.items() if lb != "bicubic"}
+    if not real:
+        return None
+    cut = outlier_cut(list(real.values()), bicubic_psnr)
+    kept = sorted((-p, lb) for lb, p in real.items() if p >= cut)
+    return kept[0][1] if kept else None
 
 
 def max_window(err: np.ndarray, side: int, margin: int = 0) -> tuple[int, int, float]:
@@ -59,38 +90,31 @@ def _load_same_size(path: Path, gt: np.ndarray) -> np.ndarray:
     return img
 
 
-def worst_bicubic_crop(gt_folder: Path, bic_folder: Path, size: int) -> tuple[str, int, int, int]:
-    """(stem, top, left, side) of the square with the largest bicubic squared error, over all images."""
-    best = (-1.0, "", 0, 0, 0)
-    for stem in _stems(gt_folder):
-        gt = load_rgb(Path(gt_folder) / f"{stem}.png")
-        bic = _load_same_size(Path(bic_folder) / f"{stem}.png", gt)
-        side = min(size, gt.shape[0], gt.shape[1])
-        top, left, value = max_window(squared_error(bic, gt), side)
-        if value > best[0]:
-            best = (value, stem, top, left, side)
-    return best[1], best[2], best[3], best[4]
+def _score_map(gt: np.ndarray, bic: np.ndarray, model: np.ndarray | None) -> np.ndarray:
+    """Per-pixel gain of the model over bicubic (int64 HxW), or bicubic's squared error without a model."""
+    bic_err = squared_error(bic, gt)
+    return bic_err if model is None else bic_err - squared_error(model, gt)
 
 
-def best_gain_crop(gt_folder: Path, bic_folder: Path, model_folder: Path, size: int,
-                   margin: int = 0) -> tuple[str, int, int, int]:
-    """(stem, top, left, side) of the square where ``model_folder``'s images gain most over bicubic.
+def choose_spots(gt_folder: Path, bic_folder: Path, model_folder: Path | None, side: int, count: int,
+                 scale: int) -> list[Spot]:
+    """The ``count`` best squares of ``side`` HR px (one per image), by the module's rule.
 
-    Gain = bicubic squared error - model squared error against the ground truth, summed over the
-    window; images without the model's output are skipped (ImageError when none has one).
+    ``model_folder``: the reference model's SR images (``reference_model``), None for bicubic's
+    error; images without the model's output (or bicubic's) are skipped, ImageError when none is left.
     """
-    best = None
+    candidates = []
     for stem in _stems(gt_folder):
-        model_file = Path(model_folder) / f"{stem}.png"
-        if not model_file.is_file():
+        model_file = None if model_folder is None else Path(model_folder) / f"{stem}.png"
+        bic_file = Path(bic_folder) / f"{stem}.png"
+        if not bic_file.is_file() or (model_file is not None and not model_file.is_file()):
             continue
         gt = load_rgb(Path(gt_folder) / f"{stem}.png")
-        bic = _load_same_size(Path(bic_folder) / f"{stem}.png", gt)
-        gain = squared_error(bic, gt) - squared_error(_load_same_size(model_file, gt), gt)
-        side = min(size, gt.shape[0], gt.shape[1])
-        top, left, value = max_window(gain, side, margin)
-        if best is None or value > best[0]:
-            best = (value, stem, top, left, side)
-    if best is None:
-        raise ImageError(f"{model_folder}: no SR image of any ground truth in {gt_folder}")
-    return best[1], best[2], best[3], best[4]
+        bic = _load_same_size(bic_file, gt)
+        model = None if model_file is None else _load_same_size(model_file, gt)
+        s = min(side, gt.shape[0], gt.shape[1])
+        top, left, value = max_window(_score_map(gt, bic, model), s, border_margin(*gt.shape[:2], scale))
+        candidates.append((-value, len(candidates), Spot(stem, top, left, s)))
+    if not candidates:
+        raise ImageError(f"{model_folder or bic_folder}: no SR image of any ground truth in {gt_folder}")
+    return [spot for _, _, spot in sorted(candidates)[:count]]

@@ -27,7 +27,9 @@ Named conventions:
   (flagged when any output is NaN/Inf or RGB PSNR drops more than 0.05 dB vs FP32).
 - The result records the model's ``contract`` (channel order and value range it ran under, the
   checkpoint layout it was read in) and, when the weights file is a known release
-  (``models.external``, by sha256), its ``external`` block (what it was trained on, its source).
+  (``models.external``, by sha256), its ``external`` block (what it was trained on, its source), and
+  its ``weights_origin`` (``eval.weights_origin``: committed, released, trained here at which
+  budget, no weights, random, or a user checkpoint; the leaderboard's provenance column).
 The output contract (``check_output``, the one place for it): one float tensor, 3 channels, scale x
 the input (``models.padding.upscale``), finite, on the [0, 1] scale (its mean within
 ``OUTPUT_MEAN_RANGE``: a 0..255 output is refused, mild overshoot is clamped as always).
@@ -83,6 +85,7 @@ from eval.metrics import (
 from eval.options import RUNTIMES, EvalOptions
 from eval.provenance import provenance
 from eval.runtime import input_shape, measure_runtime, require_cuda
+from eval.weights_origin import weights_origin
 from models.external import identify
 from models.ntire23 import NTIRE23_PREFIX
 from models.registry import ModelError, create_model, describe, model_info, plugin_errors
@@ -387,6 +390,7 @@ def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
     for warning in (timing_warning(opts), untrained_warning(opts)):
         if warning:
             console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True, highlight=False)
+    origin = weights_origin(opts.model, opts.weights)  # committed weights: sha256-checked before any work
     model = create_model(opts.model, scale=opts.scale, weights=opts.weights)
     from datasets.degrade import degrade_dataset
 
@@ -404,6 +408,7 @@ def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
         rows = evaluate_images(model.to(device), pairs, modes, opts, device, console, sr_dir)
         result = result_dict(model, opts, rows, modes, gt_folder, pairs, device)
         result["provenance"] = provenance(Path(lr_folder) / "manifest.json", device)
+        result["weights_origin"] = origin
     return result
 
 

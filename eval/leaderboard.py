@@ -8,7 +8,10 @@ The same results give the same bytes in every file, so re-running it leaves DVC'
 Each JSON row has exactly the keys in ``ROW_KEYS``. ``score`` follows ``eval.score.score`` with
 P_bic = the RGB PSNR of the ``bicubic`` result of the same dataset/scale/degradation; it is null
 when that row or the runtime is missing. A result of an external checkpoint (its ``external`` block,
-``models.external``) gets a note naming it and what it was trained on.
+``models.external``) gets a note naming it and what it was trained on. ``provenance`` says where
+each row's weights came from (``eval.origin``: trained here at which budget, committed, released
+by the authors, no weights, random, user checkpoint) and ``cpu_budget`` whether they were trained
+at a CPU budget; a table with such a row has ``eval.origin.CPU_BUDGET_NOTE`` under it.
 Every output is made in a staging folder inside ``--out``
 and moved into place only when all of them were made (``core.io.staged_files``): a failure leaves
 the previous leaderboard files as they were. Exit status (``core.cli``): 0 written, 1 unusable or
@@ -34,6 +37,7 @@ from core.names import file_name
 from core.overlap import refuse_overlap
 from core.paths import REPO_ROOT, data_root
 from core.protocol import DEGRADATIONS, GPU_PROTOCOL, LR_720P
+from eval.origin import origin_of, origin_text, table_note
 from eval.resultfiles import (
     Result,
     ResultError,
@@ -47,7 +51,7 @@ from eval.resultfiles import (
 )
 from eval.score import score as ntire23_score
 
-ROW_KEYS = ("dataset", "scale", "rank", "model", "params", "gflops_720p", "psnr_rgb", "ssim_rgb",
+ROW_KEYS = ("dataset", "scale", "rank", "model", "provenance", "cpu_budget", "params", "gflops_720p", "psnr_rgb", "ssim_rgb",
             "psnr_y", "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score")
 CPU_WARNING = ("Runtimes are CPU figures (FP32, not the challenge's GPU FP16 protocol): "
                "scores are NOT comparable with the NTIRE 2023 challenge's.")
@@ -115,12 +119,14 @@ def external_note(where: str, result: Result) -> str:
 def _row(result: Result, bicubic: Result | None) -> dict:
     """One leaderboard row (keys ``ROW_KEYS``; ``rank`` filled in later)."""
     d, rt = result.data, result.runtime
+    origin = origin_of(d)
     runtime_ms = float(rt["mean_ms"]) if rt else None
     score = None
     if bicubic is not None and runtime_ms is not None:
         score = round(float(ntire23_score(d["psnr_rgb"], bicubic.data["psnr_rgb"], runtime_ms)), 4)
     return {
         "dataset": d["dataset"], "scale": d["scale"], "rank": None, "model": result.label,
+        "provenance": origin_text(origin), "cpu_budget": origin.cpu_budget,
         "params": d.get("params"), "gflops_720p": gflops_720p(result),
         # raw values, formatted once where printed (rounding here, then again in a table, made
         # 0.870449 print as 0.8705 here and 0.8704 in eval.evaluate)
@@ -195,7 +201,9 @@ COLUMNS = (  # (header, formatter) for the printed and markdown tables ("\n" -> 
     ("SSIM\nY", lambda r: _fmt(r["ssim_y"], ".4f")),
     ("runtime\nms", _runtime_cell),
     ("score", lambda r: _fmt(r["score"], ".2f")),
+    ("weights", lambda r: r["provenance"]),
 )
+TEXT_COLUMNS = ("model", "weights")  # left-aligned; every other column is a number
 
 
 def rich_tables(rows: list[dict], degradation: str) -> list[tuple[Table, str]]:
@@ -206,11 +214,14 @@ def rich_tables(rows: list[dict], degradation: str) -> list[tuple[Table, str]]:
         for header, _ in COLUMNS:
             if header == "model":
                 t.add_column(header, no_wrap=True, min_width=max(len(r["model"]) for r in members))
+            elif header in TEXT_COLUMNS:
+                t.add_column(header)
             else:
                 t.add_column(header, justify="right", min_width=max(map(len, header.split("\n"))))
         for r in members:
             t.add_row(*(f(r) for _, f in COLUMNS))
-        tables.append((t, runtime_caption(members)))
+        note = table_note(members)
+        tables.append((t, runtime_caption(members) + (f"\n{note}" if note else "")))
     return tables
 
 
@@ -227,9 +238,11 @@ def markdown(rows: list[dict], notes: list[str], degradation: str) -> str:
     for (dataset, scale), members in tables_by_set(rows).items():
         lines += [f"## {md_text(dataset)} x{scale} ({degradation})", "", md_text(runtime_caption(members)), "",
                   "| " + " | ".join(h.replace("\n", " ") for h, _ in COLUMNS) + " |",
-                  "|" + "|".join("---" if h == "model" else "---:" for h, _ in COLUMNS) + "|"]
+                  "|" + "|".join("---" if h in TEXT_COLUMNS else "---:" for h, _ in COLUMNS) + "|"]
         lines += ["| " + " | ".join(md_text(f(r)) for _, f in COLUMNS) + " |" for r in members]
         lines.append("")
+        note = table_note(members)
+        lines += [md_text(note), ""] if note else []
     if notes:
         lines += ["## Notes", ""] + [f"- {md_text(n)}" for n in notes] + [""]
     return "\n".join(lines)

@@ -4,11 +4,12 @@ SR image convention (written by ``python -m eval.evaluate --save-sr DIR``, DIR =
     <sr root>/<degradation>_x<S>/<dataset>/<label>/<stem>.png   uint8 RGB, same size as the GT
 ``crops.png``: a panel per test set (or only ``dataset``): the HR crop, bicubic and every model in
 rank order, each titled with the PSNR RGB of the crop, and below them a row of error maps
-(|output - HR|, mean over R, G, B). The crop is where the best-ranked model gains most over
-bicubic (``eval.crops.best_gain_crop``), at least ``BORDER_MARGIN_LR`` x scale HR pixels inside the
-image; without a model's SR images, where bicubic errs most.
-``psnr_vs_runtime.png``: a panel per test set; a model more than ``OUTLIER_DB`` below bicubic (e.g.
-random weights) is drawn at the bottom edge with its value, so it does not stretch the axis.
+(|output - HR|, mean over R, G, B). The crop is the web page's first (``eval.crops``, the one rule):
+where the best real model gains most over bicubic, away from the borders; without a model's SR
+images, where bicubic errs most.
+``psnr_vs_runtime.png``: a panel per test set; a model more than ``eval.psnr_axis.OUTLIER_DB`` below
+bicubic (e.g. random weights) is drawn at the bottom edge with its value, so it does not stretch
+the axis (the web page's chart clips the same way).
 """
 from __future__ import annotations
 
@@ -28,12 +29,12 @@ from core.names import path_component
 from core.protocol import GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir
-from eval.crops import BORDER_MARGIN_LR, best_gain_crop, worst_bicubic_crop
+from eval.crops import Spot, choose_spots, reference_model
 from eval.metrics import psnr_rgb
+from eval.psnr_axis import psnr_limits
 from eval.resultfiles import Result, bicubic_command, shown_path
 
 MAX_COLUMNS = 8  # HR, bicubic and up to six models per row of crops.png
-OUTLIER_DB = 3.0  # PSNR more than this below bicubic: drawn at the bottom edge of psnr_vs_runtime.png
 ERROR_MAP_MAX = 48  # error maps: |output - HR| (mean over RGB, uint8 levels) from 0 (black) to this (white)
 
 
@@ -75,19 +76,6 @@ def write_psnr_vs_runtime(rows: list[dict], path: Path) -> None:
     for ax, ((dataset, scale), members) in zip(axes.flat, sets.items()):
         _runtime_panel(ax, dataset, scale, members)
     _save(fig, path)
-
-
-def psnr_limits(values: list[float], bicubic: float | None) -> tuple[float, float, float | None]:
-    """(low, high, outlier cut) of the PSNR axis: values below the cut (``OUTLIER_DB`` under bicubic,
-    or under the median without bicubic) are outliers drawn at the bottom edge; None: no outlier."""
-    ref = bicubic if bicubic is not None else float(np.median(values))
-    cut = ref - OUTLIER_DB
-    core = [v for v in values if v >= cut] or values
-    lo, hi = min(core), max(core)
-    if bicubic is not None:
-        lo, hi = min(lo, bicubic), max(hi, bicubic)
-    pad = max(0.1, 0.12 * (hi - lo))
-    return lo - pad, hi + pad, cut if min(values) < cut else None
 
 
 def log_ticks(lo: float, hi: float) -> list[float]:
@@ -160,17 +148,26 @@ def crop_keys(results: list[Result], sr_root: Path, dataset: str | None) -> list
     return [k for k in keys if sr_dir(sr_root, "bicubic", *k).is_dir()]
 
 
-def choose_crop(key: tuple[str, int, str], labels: list[str], sr_root: Path, size: int
-                ) -> tuple[tuple[str, int, int, int], str | None]:
-    """((stem, top, left, side), best model or None) of one panel: where the best-ranked model with
-    SR images gains most over bicubic, away from the borders; where bicubic errs most without one."""
-    ds, scale, deg = key
-    best = next((lb for lb in labels if lb != "bicubic" and sr_dir(sr_root, lb, *key).is_dir()), None)
-    if best is None:
-        return worst_bicubic_crop(gt_dir(ds, scale, deg), sr_dir(sr_root, "bicubic", *key), size), None
-    spot = best_gain_crop(gt_dir(ds, scale, deg), sr_dir(sr_root, "bicubic", *key),
-                          sr_dir(sr_root, best, *key), size, margin=BORDER_MARGIN_LR * scale)
-    return spot, best
+def crop_reference(key: tuple[str, int, str], members: list[dict], sr_root: Path) -> str | None:
+    """The reference model of a section's crops (``eval.crops.reference_model``) among rows with SR images."""
+    bicubic = next((r["psnr_rgb"] for r in members if r["model"] == "bicubic"), None)
+    psnrs = {r["model"]: r["psnr_rgb"] for r in members if sr_dir(sr_root, r["model"], *key).is_dir()}
+    return reference_model(psnrs, bicubic)
+
+
+def choose_spots_of(key: tuple[str, int, str], members: list[dict], sr_root: Path, side: int,
+                    count: int) -> tuple[list[Spot], str | None]:
+    """(spots, reference model or None) of one section by ``eval.crops``' rule; both figures use it."""
+    best = crop_reference(key, members, sr_root)
+    folder = None if best is None else sr_dir(sr_root, best, *key)
+    return choose_spots(gt_dir(*key), sr_dir(sr_root, "bicubic", *key), folder, side, count, key[1]), best
+
+
+def choose_crop(key: tuple[str, int, str], members: list[dict], sr_root: Path, size: int
+                ) -> tuple[Spot, str | None]:
+    """(spot, reference model or None) of one crops.png panel: the first of ``choose_spots_of``."""
+    spots, best = choose_spots_of(key, members, sr_root, size, 1)
+    return spots[0], best
 
 
 def write_crops(rows: list[dict], results: list[Result], sr_root: Path, path: Path,
@@ -190,10 +187,11 @@ def write_crops(rows: list[dict], results: list[Result], sr_root: Path, path: Pa
     panels, notes = [], []
     for key in keys:
         ds, scale, deg = key
-        labels = ["bicubic"] + [r["model"] for r in rows if (r["dataset"], r["scale"]) == (ds, scale)
-                                and r["model"] != "bicubic" and (key, r["model"]) in by_label]
+        members = [r for r in rows if (r["dataset"], r["scale"]) == (ds, scale) and (key, r["model"]) in by_label]
+        labels = ["bicubic"] + [r["model"] for r in members if r["model"] != "bicubic"]
         try:
-            (stem, top, left, side), best = choose_crop(key, labels, sr_root, crop_size)
+            spot, best = choose_crop(key, members, sr_root, crop_size)
+            stem, top, left, side = spot.stem, spot.top, spot.left, spot.side
             gt = load_rgb(gt_dir(ds, scale, deg) / f"{stem}.png")
         except ImageError as exc:
             notes.append(f"crops.png has no {ds} x{scale} panel: {exc}")

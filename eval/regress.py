@@ -15,11 +15,15 @@ The runtime check is *refused* (not passed, not failed) when the current runtime
 another protocol/device than the reference's, or is missing; PSNR is still checked. Refused checks
 are printed; ``--require-runtime`` turns them into failures. Results of another profile than the
 reference's (no test set in common) are not a regression: exit 2 with the profile that fits.
-Models trained by the pipeline itself (weights under ``data/train/``) are gated at
-``TRAINED_PSNR_TOL`` (written into their reference entries as ``psnr_tol``): minutes of CPU
-training amplify the last-bit differences of another machine's kernels, so a bit-exact PSNR
-gate on them would fail on a healthy change; fixed weights (bicubic, released checkpoints) keep
-``--psnr-tol``.
+Tolerance classes, by where the weights came from (``eval.origin``):
+  - trained here (a run of this pipeline, under ``data/train/``): a drop of at most
+    ``TRAINED_PSNR_TOL`` (written into their reference entries as ``psnr_tol``): minutes of CPU
+    training amplify the last-bit differences of another machine's kernels, so a bit-exact PSNR
+    gate on them would fail on a healthy change;
+  - fixed weights (``eval.origin.FIXED_KINDS``: committed weights of ``models/trained/``, released
+    checkpoints; ``fixed_weights: true`` in their entries): the same weights must give the same
+    numbers, so a change of more than ``--psnr-tol`` either way is a regression;
+  - everything else (bicubic, user checkpoints): a drop of at most ``--psnr-tol``.
 Nothing is taken on trust: the current results' set means are recomputed from their per-image
 values (``eval.resultfiles``), and the reference is validated as a whole (``ReferenceEntry``: at
 least one entry, finite PSNRs, positive runtimes, no entry twice); the tolerances must be finite
@@ -49,10 +53,11 @@ from core.errors import RtsrError
 from core.io import check_output_file, write_atomic
 from core.overlap import refuse_overlap
 from core.params import PARAMS_FILE, composed_params
-from core.paths import REPO_ROOT, data_root
+from core.paths import REPO_ROOT
 from core.protocol import CPU_PROTOCOL, GPU_PROTOCOL
-from core.schema import Float, Name, NonNegativeFloat, PositiveFloat, Scale, error_line
+from core.schema import Bool, Float, Name, NonNegativeFloat, PositiveFloat, Scale, error_line
 from core.yamlload import load_yaml
+from eval.origin import FIXED_KINDS, origin_of
 from eval.resultfiles import (
     Result,
     ResultError,
@@ -98,6 +103,7 @@ class ReferenceEntry(BaseModel):
     runtime_protocol: StrictStr | None
     runtime_device: StrictStr | None
     psnr_tol: NonNegativeFloat | None = None  # this entry's own PSNR tolerance (trained models)
+    fixed_weights: Bool | None = None  # committed or released weights: any change beyond --psnr-tol fails
 
 
 @dataclass(frozen=True)
@@ -187,18 +193,16 @@ def entries_from_results(results: list[Result]) -> list[dict]:
                 else round(ms / float(bic_ms), 4),
                 "runtime_protocol": platform[0] if platform else None,
                 "runtime_device": platform[1] if platform else None,
-                "psnr_tol": TRAINED_PSNR_TOL if trained_here(r) else None,
+                **tolerance_fields(r),
             })
     return sorted(entries, key=_entry_key)
 
 
-def trained_here(result: Result) -> bool:
-    """True when the result's weights were trained by this workspace's pipeline (under ``<data root>/train``)."""
-    weights = result.data.get("weights")
-    if not weights:
-        return False
-    path = Path(weights) if Path(weights).is_absolute() else REPO_ROOT / weights
-    return path.resolve().is_relative_to((data_root() / "train").resolve())
+def tolerance_fields(result: Result) -> dict:
+    """The entry's tolerance class (module docstring): ``psnr_tol`` and, for fixed weights only, ``fixed_weights``."""
+    kind = origin_of(result.data).kind
+    fields = {"psnr_tol": TRAINED_PSNR_TOL if kind == "trained_here" else None}
+    return {**fields, "fixed_weights": True} if kind in FIXED_KINDS else fields  # absent: older bytes kept
 
 
 def _entry_key(e: dict) -> tuple:
@@ -273,13 +277,7 @@ def compare(reference: list[dict], current: list[dict], psnr_tol: float = PSNR_T
             regressions.append(Finding(where, ref["model"], "missing", "present", "missing",
                                        "-", "must be present"))
             continue
-        entry_tol = max(psnr_tol, ref.get("psnr_tol") or 0.0)
-        for metric in ("psnr_rgb", "psnr_y"):
-            drop = ref[metric] - now[metric]
-            if drop > entry_tol + EPS:
-                regressions.append(Finding(where, ref["model"], metric, f"{ref[metric]:.4f}",
-                                           f"{now[metric]:.4f}", f"-{drop:.4f} dB",
-                                           f"drop <= {entry_tol} dB"))
+        regressions += _psnr_checks(where, ref, now, psnr_tol)
         tol = runtime_tol if runtime_tol is not None else RUNTIME_TOL.get(ref["runtime_protocol"], 0.20)
         finding, refusal = _runtime_check(where, ref, now, tol)
         regressions += [finding] if finding else []
@@ -288,6 +286,20 @@ def compare(reference: list[dict], current: list[dict], psnr_tol: float = PSNR_T
     new = [f"{k[0]} x{k[1]} {k[2]} {k[3]}" for k in sorted(cur) if k not in ref_keys]
     notes = [f"not in the reference (add with --update): {', '.join(new)}"] if new else []
     return regressions, refused, notes
+
+
+def _psnr_checks(where: str, ref: dict, now: dict, psnr_tol: float) -> list[Finding]:
+    """PSNR RGB and Y findings of one entry (dB): a drop beyond its tolerance; for fixed weights, any change."""
+    fixed = bool(ref.get("fixed_weights") or now.get("fixed_weights"))
+    entry_tol = psnr_tol if fixed else max(psnr_tol, ref.get("psnr_tol") or 0.0)
+    out = []
+    for metric in ("psnr_rgb", "psnr_y"):
+        change = now[metric] - ref[metric]
+        if (abs(change) if fixed else -change) > entry_tol + EPS:
+            limit = f"|change| <= {entry_tol} dB (fixed weights)" if fixed else f"drop <= {entry_tol} dB"
+            out.append(Finding(where, ref["model"], metric, f"{ref[metric]:.4f}", f"{now[metric]:.4f}",
+                               f"{change:+.4f} dB", limit))
+    return out
 
 
 def _runtime_check(where: str, ref: dict, now: dict, tol: float

@@ -8,11 +8,12 @@ per-image values and their means itself.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from core.schema import Float, Name, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, Scale
+from eval.origin import KINDS
 
 Shape = Annotated[list[PositiveInt], Field(min_length=4, max_length=4)]  # NCHW, no zero-size side
 
@@ -59,6 +60,16 @@ class Conventions(_Block):
     y_preset: StrictStr | None = None
 
 
+class WeightsOrigin(_Block):
+    """``weights_origin``: where the weights came from (``eval.weights_origin``; absent in older results)."""
+
+    kind: Literal[KINDS]  # type: ignore[valid-type]
+    budget: StrictStr | None = None
+    card: StrictStr | None = None
+    name: StrictStr | None = None
+    sha256: StrictStr | None = None
+
+
 class ResultFile(_Block):
     """One result JSON."""
 
@@ -81,3 +92,4 @@ class ResultFile(_Block):
     contract: dict[str, Any] | None = None
     external: dict[str, Any] | None = None
     fp16_check: dict[str, Any] | None = None
+    weights_origin: WeightsOrigin | None = None  # optional: results written before it are classified by eval.origin

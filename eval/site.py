@@ -10,10 +10,10 @@ FP32 and not challenge-comparable), the image count, a sortable table, an intera
 chart (log runtime axis, Pareto front, bicubic line, iso-score curves of ``eval.score.score``), crop
 comparisons with a before/after slider, and each result's provenance on demand.
 
-Crops: ``CROPS_PER_SET`` squares of ``CROP_SIDE`` HR pixels, at most one per image: those where the
-models' outputs differ most from bicubic's (summed squared uint8 RGB difference over all models;
-bicubic's error against the ground truth when no model has saved SR images). Ties go to the first
-image in name order, then the first position in row-major order.
+Crops: ``CROPS_PER_SET`` squares of ``CROP_SIDE`` HR pixels, at most one per image, by the one rule of
+``eval.crops`` (also ``crops.png``'s): where the best real model gains most over bicubic, away from
+the borders (an outlier such as random weights never drives it); where bicubic errs most when no
+model has saved SR images.
 
 The folder is rebuilt in a temporary sibling and swapped in, so a failed run never leaves a
 half-written site. Reads only result JSONs, SR PNGs and the ground truth of ``datasets.degrade``.
@@ -38,9 +38,10 @@ from core.io import staging_dir
 from core.protocol import GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir
-from eval.crops import max_window
 from eval.metrics import psnr_rgb
-from eval.plots import pareto_front, sr_dir
+from eval.plots import choose_spots_of, pareto_front, sr_dir
+from eval.psnr_axis import psnr_limits
+from eval.origin import origin_of, origin_text, table_note
 from eval.resultfiles import Result, bicubic_command, tables_by_set
 
 ASSETS = Path(__file__).with_name("site_assets")
@@ -74,12 +75,17 @@ DEFINITIONS = (  # (term, definition) shown on the page; the same text as the RE
       "PSNR RGB of the model and of bicubic on the same images in the same run, t the mean runtime in "
       "ms. Precedence: 2 * 2**diff, not 2**(2*diff). Higher is better.")),
     ("rank", "Order by score (descending); rows without a score are not ranked."),
+    ("weights", ("Where the weights came from: trained here (at which budget; committed weights of "
+      "models/trained/ also name the card), released by the authors, no weights (a fixed upscaler), "
+      "random (untrained) or a user checkpoint. A CPU budget is minutes of training on 2 cores.")),
     ("Pareto front", "Models that no other model beats on both runtime (lower) and PSNR RGB (higher)."),
     ("iso-score curve", ("Runtime and PSNR RGB pairs with the same score: P = P_bic + "
       "log2(score * 0.1 * sqrt(t) / 2).")),
-    ("crops", (f"{CROP_SIDE}x{CROP_SIDE} HR-pixel squares where the models' outputs differ most from "
-      "bicubic's (summed squared RGB difference), at most one per image; each option shows its PSNR "
-      "RGB against the HR crop. Zoom is nearest neighbour, so every pixel is a visible square.")),
+    ("crops", (f"{CROP_SIDE}x{CROP_SIDE} HR-pixel squares where the best model (highest PSNR RGB, not "
+      "more than 3 dB below bicubic) gains most over bicubic (bicubic's squared RGB error minus the "
+      "model's), at least 8 % of the shorter side and 8 LR pixels from every border, at most one per "
+      "image; the first is crops.png's. Each option shows its PSNR RGB against the HR crop. Zoom is "
+      "nearest neighbour, so every pixel is a visible square.")),
 )
 
 
@@ -94,21 +100,23 @@ class Column:
     term: str | None
 
 
-COLUMNS = (
+COLUMNS = (  # what defines the rank first (rank, label, score and its inputs), so a 1400 px window shows it
     Column("rank", "#", "d", "asc", "rank"),
     Column("model", "model", "", "asc", None),
-    Column("params", "params", ",d", "asc", "params"),
-    Column("gflops_720p", "GFLOPs 720p", ".2f", "asc", "GFLOPs"),
+    Column("score", "score", ".2f", "desc", "score"),
     Column("psnr_rgb", "PSNR RGB", ".3f", "desc", "PSNR RGB"),
     Column("gain_db", "gain vs bicubic", "+.3f", "desc", "gain"),
+    Column("runtime_ms", "runtime mean ms", "rt", "asc", "runtime"),
+    Column("params", "params", ",d", "asc", "params"),
+    Column("gflops_720p", "GFLOPs 720p", ".2f", "asc", "GFLOPs"),
     Column("psnr_y", "PSNR Y", ".3f", "desc", "PSNR Y"),
     Column("ssim_y", "SSIM Y", ".4f", "desc", "SSIM Y"),
     Column("ssim_rgb", "SSIM RGB", ".4f", "desc", "SSIM RGB"),  # optional: shown when present
-    Column("runtime_ms", "runtime mean ms", "rt", "asc", "runtime"),
     Column("runtime_median_ms", "runtime median ms", "rt", "asc", "runtime"),
-    Column("score", "score", ".2f", "desc", "score"),
+    Column("provenance", "weights", "", "asc", "weights"),
 )
 OPTIONAL_COLUMNS = ("ssim_rgb",)
+TEXT_KEYS = ("model", "provenance")  # left-aligned text cells; the model's links to its provenance
 
 
 def anchor(key: tuple[str, int, str]) -> str:
@@ -170,17 +178,17 @@ def column_view(c: Column) -> dict:
     """Template header: key, text, first sort direction, CSS class and definition (tooltip)."""
     title = next((text for term, text in DEFINITIONS if term == c.term), None)
     return {"key": c.key, "header": c.header, "first_dir": c.first_dir, "title": title,
-            "cls": "text" if c.key == "model" else "num"}
+            "cls": "text" if c.key in TEXT_KEYS else "num"}
 
 
 def cells(row: dict, columns: list[Column]) -> list[dict]:
-    """Template cells: text, sort value ("" for null) and CSS class."""
+    """Template cells: text, sort value ("" for null), CSS class and whether it links to the provenance."""
     out = []
     for c in columns:
         v = row.get(c.key)
-        text = v if c.key == "model" else format_value(v, c.fmt)
-        out.append({"text": text, "sort": "" if v is None else str(v),
-                    "cls": "text" if c.key == "model" else "num"})
+        text = v if c.key in TEXT_KEYS else format_value(v, c.fmt)
+        cls = "num" if c.key not in TEXT_KEYS else "text" if c.key == "model" else "text wrap"
+        out.append({"text": text, "sort": "" if v is None else str(v), "cls": cls, "link": c.key == "model"})
     return out
 
 
@@ -194,6 +202,7 @@ def hover_text(row: dict) -> str:
         + ("" if row.get("ssim_rgb") is None else f", SSIM RGB {f(row['ssim_rgb'], '.4f')}"),
         f"runtime {f(row['runtime_ms'], 'rt')} ms mean, {f(row['runtime_median_ms'], 'rt')} ms median",
         f"{f(row['params'], ',d')} params, {f(row['gflops_720p'], '.2f')} GFLOPs (720p)",
+        f"weights: {html.escape(row['provenance'])}",
     ])
 
 
@@ -235,13 +244,16 @@ def chart(rows: list[dict]) -> go.Figure | None:
     timed = [r for r in rows if r["runtime_ms"] is not None]
     if not timed:
         return None
+    bicubic = next((r for r in rows if r["model"] == "bicubic"), None)
+    lo, hi, cut = psnr_limits([r["psnr_rgb"] for r in timed], None if bicubic is None else bicubic["psnr_rgb"])
+    y_range = [lo, hi]  # psnr_vs_runtime.png's rule: an outlier sits on the bottom edge instead
+    outliers = [r for r in timed if cut is not None and r["psnr_rgb"] < cut]
+    t_lo, t_hi = min(r["runtime_ms"] for r in timed) / 1.8, max(r["runtime_ms"] for r in timed) * 1.8
+    kind = "GPU FP16" if timed[0]["runtime_protocol"] == GPU_PROTOCOL else "CPU FP32"
+    timed = [r for r in timed if r not in outliers]
     xs = [r["runtime_ms"] for r in timed]
     ys = [r["psnr_rgb"] for r in timed]
-    t_lo, t_hi = min(xs) / 1.8, max(xs) * 1.8
-    pad = max(0.1, 0.15 * (max(ys) - min(ys)))
-    y_range = [min(ys) - pad, max(ys) + pad]
     fig = go.Figure()
-    bicubic = next((r for r in rows if r["model"] == "bicubic"), None)
     if bicubic is not None:
         for i, level in enumerate(iso_score_levels([r["score"] for r in timed])):
             cx, cy = iso_score_curve(level, bicubic["psnr_rgb"], t_lo, t_hi)
@@ -271,7 +283,8 @@ def chart(rows: list[dict]) -> go.Figure | None:
         marker={"size": 11, "color": ["#d62728" if i in front else "#1f77b4" for i in range(len(xs))],
                 "line": {"color": "white", "width": 1}},
         name="models (red: on the front)"))
-    kind = "GPU FP16" if timed[0]["runtime_protocol"] == GPU_PROTOCOL else "CPU FP32"
+    if outliers:
+        fig.add_trace(outlier_trace(outliers, lo + 0.02 * (hi - lo)))
     fig.update_layout(
         template="none", height=440, margin={"l": 60, "r": 20, "t": 20, "b": 60},
         hovermode="closest", legend={"orientation": "h", "y": -0.2, "x": 0},
@@ -285,60 +298,32 @@ def chart(rows: list[dict]) -> go.Figure | None:
     return fig
 
 
+def outlier_trace(outliers: list[dict], edge_db: float) -> go.Scatter:
+    """Models below the axis' outlier cut (``eval.psnr_axis``): gray triangles on the bottom edge with their value."""
+    return go.Scatter(
+        x=[r["runtime_ms"] for r in outliers], y=[edge_db] * len(outliers), mode="markers+text",
+        text=[f"{r['model']} {r['psnr_rgb']:.2f} dB (off scale)" for r in outliers], textposition="top center",
+        textfont={"size": 10, "color": "#7f7f7f"}, customdata=[r["model"] for r in outliers],
+        hovertext=[hover_text(r) for r in outliers], hovertemplate="%{hovertext}<extra></extra>",
+        marker={"size": 11, "symbol": "triangle-down", "color": "#7f7f7f"}, cliponaxis=False,
+        name="off scale (more than 3 dB below bicubic)")
+
+
 def script_json(obj) -> str:
     """JSON safe to place inside a ``<script type="application/json">`` element."""
     text = obj if isinstance(obj, str) else json.dumps(obj, separators=(",", ":"))
     return text.replace("<", "\\u003c")  # a JSON string escape: "</script>" and "<!--" cannot occur
 
 
-@dataclass(frozen=True)
-class Spot:
-    """A crop position: image stem, top row, left column and side, in HR pixels."""
-
-    stem: str
-    top: int
-    left: int
-    side: int
-
-
-def choose_crops(gt_folder: Path, bicubic_folder: Path, model_folders: list[Path],
-                 side: int = CROP_SIDE, count: int = CROPS_PER_SET) -> list[Spot]:
-    """The ``count`` squares (one per image at most) where models differ most from bicubic.
-
-    The difference map of an image is the per-pixel squared uint8 RGB difference to bicubic, summed
-    over channels and over every model with that image (bicubic vs the ground truth when none has).
-    """
-    candidates = []
-    stems = sorted(p.stem for p in Path(gt_folder).glob("*.png") if not p.name.startswith("."))
-    for stem in stems:
-        bic_file = Path(bicubic_folder) / f"{stem}.png"
-        if not bic_file.is_file():
-            continue
-        bic = load_rgb(bic_file).astype(np.int32)  # 255**2 * 3 channels * models fits easily
-        others = [f / f"{stem}.png" for f in model_folders if (f / f"{stem}.png").is_file()]
-        if not others:
-            others = [Path(gt_folder) / f"{stem}.png"]
-        diff = np.zeros(bic.shape[:2], dtype=np.int32)
-        for f in others:
-            img = load_rgb(f)
-            if img.shape != bic.shape:
-                raise ImageError(f"{f}: size {img.shape[:2]} differs from bicubic's {bic.shape[:2]}; "
-                                 "re-run eval.evaluate with --save-sr")
-            diff += ((img.astype(np.int32) - bic) ** 2).sum(axis=2, dtype=np.int32)
-        s = min(side, *bic.shape[:2])
-        top, left, value = max_window(diff, s)
-        candidates.append((-value, len(candidates), Spot(stem, top, left, s)))
-    return [spot for _, _, spot in sorted(candidates)[:count]]
-
-
-def crop_views(key: tuple[str, int, str], labels: list[str], sr_root: Path, site: Path,
+def crop_views(key: tuple[str, int, str], members: list[dict], sr_root: Path, site: Path,
                side: int = CROP_SIDE, count: int = CROPS_PER_SET,
                bicubic_hint: str = "python -m eval.evaluate --model bicubic ... --save-sr DIR"
                ) -> tuple[list[dict], str | None]:
     """Write the crop PNGs of one section; return the template's crop views and a note or None.
 
-    ``labels``: the section's models in rank order (bicubic included).
+    ``members``: the section's leaderboard rows in rank order (bicubic included).
     """
+    labels = [r["model"] for r in members]
     bic_folder = sr_dir(sr_root, "bicubic", *key)
     gt_folder = gt_dir(*key)
     if not bic_folder.is_dir():
@@ -347,8 +332,7 @@ def crop_views(key: tuple[str, int, str], labels: list[str], sr_root: Path, site
         return [], f"No crops: no ground truth in {gt_folder}; run `python -m datasets.degrade`."
     others = [lb for lb in labels if lb != "bicubic" and sr_dir(sr_root, lb, *key).is_dir()]
     try:
-        spots = choose_crops(gt_folder, bic_folder, [sr_dir(sr_root, lb, *key) for lb in others],
-                             side, count)
+        spots, _ = choose_spots_of(key, members, sr_root, side, count)
     except ImageError as exc:
         return [], f"No crops: {exc}"
     views = []
@@ -416,7 +400,8 @@ def provenance(result: Result) -> list[tuple[str, str]]:
     """(name, text) pairs: command, file, weights, every provenance field, runtime, conventions."""
     d = result.data
     items = [("command (rebuilt from the result)", evaluate_command(d)),
-             ("result file", result.path.name), ("weights", _text(d.get("weights")))]
+             ("result file", result.path.name), ("weights", _text(d.get("weights"))),
+             ("weights origin", origin_text(origin_of(d)))]
     items += [(str(k).replace("_", " "), _text(v)) for k, v in (d.get("provenance") or {}).items()]
     rt = d.get("runtime")
     if rt:
@@ -448,7 +433,7 @@ def sections(rows: list[dict], results: list[Result], sr_root: Path, site: Path)
         fig = chart(page_rows)
         first = next(iter(group.values()))
         hint = bicubic_command(*key, first.platform and first.platform[0], first.path.parent, sr_root)
-        crops, crop_note = crop_views(key, [r["model"] for r in members], sr_root, site, bicubic_hint=hint)
+        crops, crop_note = crop_views(key, members, sr_root, site, bicubic_hint=hint)
         untimed = [r["model"] for r in page_rows if r["runtime_ms"] is None]
         out.append({
             "id": anchor(key), "title": f"{dataset} x{scale} ({key[2]})", "banner_kind": kind,
@@ -458,6 +443,7 @@ def sections(rows: list[dict], results: list[Result], sr_root: Path, site: Path)
                      for i, r in enumerate(page_rows)],
             "figure": None if fig is None else script_json(fig.to_json(validate=False)),
             "chart_note": ("not plotted (no runtime): " + ", ".join(untimed)) if untimed else None,
+            "cpu_note": table_note(members),
             "crops": crops, "crop_note": crop_note,
             "provenance": [{"model": r["model"], "id": f"prov-{anchor(key)}-{i}",
                             "fields": provenance(group[r["model"]]), "raw": raw_json(group[r["model"]])}

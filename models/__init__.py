@@ -1,8 +1,10 @@
-"""Models: the registry, Bicubic++, the built-in table (``models.zoo``) and the helpers that run a model.
+"""Models: the registry, Bicubic++, the built-in table (``models.catalog``) and the helpers that run a model.
 
-Importing any ``models`` module registers every built-in model (the zoo imports the networks
+Importing any ``models`` module registers every built-in model (the catalog imports the networks
 from ``models/bicubic_pp.py`` and ``baselines/``); nothing here imports ``training`` or ``eval``.
 """
+import models.catalog  # (registers the built-in models)
+import models.ntire23  # noqa: F401  (adds the ntire23:DIR team folders)
 from models.padding import upscale  # noqa: F401
 from models.registry import (  # noqa: F401
     ModelError,
@@ -12,6 +14,3 @@ from models.registry import (  # noqa: F401
     model_info,
     register,
 )
-
-import models.zoo  # noqa: E402,F401  (registers the built-in models)
-import models.ntire23  # noqa: E402,F401  (adds the ntire23:DIR team folders)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from models.contract import CHANNEL_ORDERS, VALUE_RANGES
 from models.errors import ModelError
 
+
 def _is_int(value) -> bool:
     """True for an int that is not a bool."""
     return isinstance(value, int) and not isinstance(value, bool)
@@ -47,7 +48,7 @@ def choice(name: str, attr: str, value, allowed) -> str:
 
 def read_attributes(name: str, factory) -> dict:
     """The typed contract attributes of ``factory`` (defaults for absent ones)."""
-    get = lambda attr, default: getattr(factory, attr, default)  # noqa: E731
+    get = lambda attr, default: getattr(factory, attr, default)
     layouts = get("layouts", ())
     if not isinstance(layouts, (tuple, list)):
         raise _bad(name, "layouts", layouts, "a tuple of models.layouts.Layout")

@@ -6,7 +6,7 @@ https://github.com/aselsan-research-imaging-team/bicubic-plusplus
 
 Input NCHW float in [0, 1], RGB (a project checkpoint) -> NCHW float, s times the size, no clamp.
 The stride-2 first layer halves the feature maps, so H and W must be even (``multiple=2``).
-Registered in ``models/zoo.py``; the released checkpoint loads through ``models.loaders``.
+Registered in ``models/catalog.py``; the released checkpoint loads through ``models.loaders``.
 """
 from __future__ import annotations
 

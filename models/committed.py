@@ -5,7 +5,9 @@ and a provenance record (``TrainedRecord``: card, commit, composed config, train
 fingerprint, epochs, validation curve, sha256 of the .pt). ``load_trained(name)`` reads the
 record, checks the file's sha256 against it and builds the model through the registry
 (``models.registry.create_model``), the way released checkpoints load. Only weights the project's
-own code trained belong here, each with its record; ``training.publish`` writes both.
+own code trained belong here, each with its record; ``training.publish`` writes both and
+rewrites ``index.yaml`` (``write_index``): ``committed: [{name, model}, ...]``, the list the
+pipeline's ``evaluate_committed`` stages run over (``dvc.yaml`` reads it as ``vars``).
 """
 from __future__ import annotations
 
@@ -13,15 +15,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 from torch import nn
 
 from core.hashing import file_sha256
+from core.io import write_atomic
 from core.paths import REPO_ROOT
 from models.errors import ModelError
 from models.registry import create_model
 
 TRAINED_DIR = REPO_ROOT / "models" / "trained"
+INDEX_FILE = "index.yaml"  # committed: [{name, model}] of every record: what dvc.yaml's evaluate_committed reads
+INDEX_HEADER = ("# Written by `python -m training.publish` (models.committed.write_index): every committed set of\n"
+                "# weights here, {name, model}; dvc.yaml's evaluate_committed stages evaluate each. Never edit.\n")
 
 
 class TrainedRecord(BaseModel):
@@ -84,3 +91,21 @@ def load_trained(name: str, root: Path = TRAINED_DIR) -> nn.Module:
     model = create_model(record.model, scale=record.scale, weights=path)  # the arch kwargs come from the file
     model.rtsr_record = record  # type: ignore[attr-defined]
     return model
+
+
+def index_entries(root: Path = TRAINED_DIR) -> list[dict[str, str]]:
+    """``[{name, model}]`` of every committed record under ``root``, by name (ModelError on a bad record)."""
+    return [{"name": name, "model": read_record(name, root).model} for name in list_trained(root)]
+
+
+def index_text(root: Path = TRAINED_DIR) -> str:
+    """The content of ``root/index.yaml``: ``INDEX_HEADER`` and ``committed: [...]``."""
+    return INDEX_HEADER + yaml.safe_dump({"committed": index_entries(root)}, sort_keys=False,
+                                         default_flow_style=None)
+
+
+def write_index(root: Path = TRAINED_DIR) -> Path:
+    """Rewrite ``root/index.yaml`` from the records there (atomically); returns its path."""
+    path = Path(root) / INDEX_FILE
+    write_atomic(path, index_text(root))
+    return path

@@ -49,7 +49,7 @@ def white_level(value_range: str) -> float:
 
 
 def check_channel_order(channel_order: str) -> str:
-    """``channel_order`` itself when it is "rgb" or "bgr"; ``ContractError`` otherwise."""
+    """``channel_order`` itself when it is "rgb" or "bgr"; ``ModelError`` otherwise."""
     if channel_order not in CHANNEL_ORDERS:
         raise ModelError(f"channel_order {channel_order!r} is not one of {', '.join(CHANNEL_ORDERS)}")
     return channel_order

@@ -1,4 +1,4 @@
-"""Checkpoint adapters of the built-in models, passed to ``register`` in ``models/zoo.py``.
+"""Checkpoint adapters of the built-in models, passed to ``register`` in ``models/catalog.py``.
 
 Layouts (``models.layouts.Layout``: renames, transform, contract) of released checkpoints:
 - ``models.official.RELEASED_LAYOUT``: the authors' Bicubic++ x3 file (BGR weights permuted to RGB).

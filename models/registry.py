@@ -4,7 +4,7 @@ A model is a factory ``f(scale: int, **kwargs) -> nn.Module`` whose module maps 
 tensor of size H x W to one of size sH x sW. Its contract (``ModelInfo``: ``channel_order`` "rgb"
 or "bgr", ``value_range`` "unit" or "255", ``models.contract``) says what the module itself takes
 and returns; ``models.padding.upscale`` converts from and to the project's RGB [0, 1] once.
-Registered names are plain identifiers (the built-in ones are registered in ``models/zoo.py``);
+Registered names are plain identifiers (the built-in ones are registered in ``models/catalog.py``);
 ``"package.module:factory"`` or ``"path/to/file.py:factory"`` names a plug-in, whose metadata are
 attributes of its factory (``scales``, ``multiple``, ``min_size``, ``channel_order``,
 ``value_range``, ``layouts``, ``load_weights``); ``"ntire23:DIR"`` names a team folder in the
@@ -43,7 +43,7 @@ from core.protocol import SCALES
 from models.attributes import read_attributes
 from models.contract import check_channel_order, white_level
 from models.errors import ModelError
-from models.layouts import Layout, check_state_dict, choose_layout, load_state_dict_strict, unwrap
+from models.layouts import Layout, choose_layout, load_state_dict_strict, unwrap
 
 __all__ = [
     "ModelError",

@@ -113,7 +113,7 @@ def test_no_package_cycle():
     assert cycles(edges) == []
 
 
-@pytest.mark.parametrize("module, target", [("core.io", "datasets.paths"), ("models.zoo", "eval.metrics"),
+@pytest.mark.parametrize("module, target", [("core.io", "datasets.paths"), ("models.catalog", "eval.metrics"),
                                             ("eval.metrics", "training.config"),
                                             ("training.loop", "eval.leaderboard"),
                                             ("eval.site", "eval.gpu_suite.steps"),

@@ -19,7 +19,7 @@ def own_model_block() -> str:
     """The bash block right after the own-model marker in README.md."""
     text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     assert MARK in text, "README.md lost the own-model marker"
-    match = re.search(r"```bash\n(.*?)```", text[text.index(MARK):], re.S)
+    match = re.search(r"```bash\n(.*?)```", text[text.index(MARK):], re.DOTALL)
     assert match, "no bash block after the own-model marker"
     return match.group(1)
 

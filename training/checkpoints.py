@@ -13,14 +13,13 @@ from torch import nn
 
 from core.io import atomic_path
 from core.progress import say
+from models.layouts import check_state_dict
 from models.registry import (
-    check_state_dict,
     checkpoint_arch,
     create_model,
     load_checkpoint,
     model_info,
 )
-from training import distributed
 from training.config import TrainConfig, TrainError
 from training.debias import without_biases
 
@@ -112,7 +111,7 @@ def last_state(cfg: TrainConfig, arch: dict, model: nn.Module, opt, scaler, gen:
             "seed": cfg.seed, "config": cfg.identity()}
 
 
-def restore(state: dict, model: nn.Module, opt, scaler, gen: torch.Generator, amp: bool,
+def restore_state(state: dict, model: nn.Module, opt, scaler, gen: torch.Generator, amp: bool,
             path: Path | str = "last.pt"):
     """Load a last.pt state into the run's objects and RNGs; returns (start epoch, history, best)."""
     try:

@@ -25,7 +25,15 @@ from typing import Annotated, Any, Literal
 import torch
 import torch.nn.functional as F
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StrictStr,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 
 from core.errors import RtsrError
 from core.hashing import file_sha256
@@ -61,10 +69,11 @@ LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
 NON_SEMANTIC = ("out", "device", "progress", "threads", "force", "sampler")
 # The step's implementation choices (``training.step``): part of a run's identity only when not at
 # their defaults, so runs made before these options existed keep their identity.
-STEP_DEFAULTS = {"precision": "auto", "optimizer_impl": "auto", "compile": False}
+STEP_DEFAULTS = {"precision": "auto", "optimizer_impl": "auto", "compile": False, "memory_format": "auto"}
 SAMPLERS = ("batched", "loop", "device")
 PRECISIONS = ("auto", "fp32", "tf32", "bf16", "fp16")
 OPTIMIZER_IMPLS = ("auto", "torch", "loop", "foreach", "fused")
+MEMORY_FORMATS = ("auto", "contiguous", "channels_last")
 
 
 class TrainError(RtsrError):
@@ -132,10 +141,14 @@ class TrainConfig(BaseModel):
     threads: Threads = 0  # torch CPU threads (0: torch's default)
     force: Bool = False  # start over in an ``out`` that holds a run of other settings (replacing it)
     progress: Bool = True  # rich bar of the steps on a terminal (the per-epoch lines are always printed)
-    sampler: Literal[SAMPLERS] = "batched"  # batched: one gather, today's draw; loop: per-patch crops; device: vectorised draw
+    # batched: one gather, today's draw; loop: per-patch crops; device: vectorised draw
+    sampler: Literal[SAMPLERS] = "batched"
     precision: Literal[PRECISIONS] = "auto"  # auto: fp16+scaler on CUDA when amp, fp32 on the CPU
-    optimizer_impl: Literal[OPTIMIZER_IMPLS] = "auto"  # Adam kernels; auto: fused on CUDA, torch (its own default) on the CPU
+    # Adam kernels; auto: fused on CUDA, torch (its own default) on the CPU
+    optimizer_impl: Literal[OPTIMIZER_IMPLS] = "auto"
     compile: Bool = False  # torch.compile the whole step (opt-in; CUDA graphs on CUDA)
+    # layout of the model and LR batches; auto: channels_last on CUDA, NCHW-contiguous on the CPU
+    memory_format: Literal[MEMORY_FORMATS] = "auto"
 
     def identity(self) -> dict:
         """The settings that determine the result (what a resumed run must share)."""
@@ -162,7 +175,7 @@ def _partial(model: type[BaseModel], name: str) -> type[BaseModel]:
 TrainSection = _partial(TrainConfig, "TrainSection")
 
 
-class ExternalCheckpoint(BaseModel):
+class ExternalEntry(BaseModel):
     """One ``evaluate.external`` entry: a checkpoint you point at, evaluated on every test set."""
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
@@ -177,7 +190,7 @@ class EvaluateParams(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    external: list[ExternalCheckpoint] | None = None
+    external: list[ExternalEntry] | None = None
     runtime: Literal["gpu", "cpu", "off"] | None = None
     warmup: Warmup | None = None
     passes: Passes | None = None
@@ -189,6 +202,9 @@ class PruneParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     target: PositiveInt
+
+
+RENAMED_PARAMS = {"baselines": "baseline_models", "datasets": "prepared_sets"}  # old top-level key -> new
 
 
 class PipelineParams(BaseModel):
@@ -203,11 +219,22 @@ class PipelineParams(BaseModel):
     train: dict[str, TrainSection] | None = None  # type: ignore[valid-type]
     evaluate: EvaluateParams | None = None
     mirror: StrictStr | None = None
-    datasets: Datasets | None = None
+    prepared_sets: Datasets | None = None
     test_sets: Datasets | None = None
-    baselines: list[Name] | None = None
+    baseline_models: list[Name] | None = None
     trained: list[Name] | None = None
     profile: StrictStr | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def renamed_keys(cls, data: Any) -> Any:
+        """Refuse a key this version renamed, naming the new one (no silent fallback to the old name)."""
+        if isinstance(data, dict):
+            for old, new in RENAMED_PARAMS.items():
+                if old in data:
+                    raise ValueError(f"params key {old!r} was renamed to {new!r} (a top-level key may not share "
+                                     "a name with a dependency folder: DVC's exp show cannot tabulate both)")
+        return data
 
 
 def read_params(path: str | Path) -> dict:

@@ -32,7 +32,7 @@ from training.checkpoints import (
     best_state,
     build_model,
     last_state,
-    restore,
+    restore_state,
     resume_state,
     save_checkpoint,
 )
@@ -41,7 +41,14 @@ from training.data import load_split, load_validation
 from training.logs import write_summary, write_tables
 from training.sampler import BatchSampler
 from training.schedule import lr_at
-from training.step import make_adam, make_step, resolve_precision, set_matmul_precision, uses_scaler
+from training.step import (
+    make_adam,
+    make_step,
+    resolve_precision,
+    set_matmul_precision,
+    uses_channels_last,
+    uses_scaler,
+)
 from training.validation import validate
 
 
@@ -78,7 +85,7 @@ def uses_amp(cfg: TrainConfig, cuda: bool) -> bool:
 
 def optimizer_for(model: nn.Module, cfg: TrainConfig, cuda: bool):
     """(model on its device layout, Adam with the config's betas and kernels, AMP grad scaler per ``uses_amp``)."""
-    if cuda:
+    if uses_channels_last(cfg, cuda):
         model = model.to(memory_format=torch.channels_last)
     set_matmul_precision(resolve_precision(cfg, cuda))
     opt = make_adam(model, cfg, cuda)
@@ -86,7 +93,7 @@ def optimizer_for(model: nn.Module, cfg: TrainConfig, cuda: bool):
 
 
 def patch_batch(data, cfg: TrainConfig, gen: torch.Generator, cuda: bool):
-    """This rank's share of one random aligned (LR, HR) float NCHW [0, 1] global batch; channels_last LR on CUDA.
+    """This rank's share of one random aligned (LR, HR) float NCHW [0, 1] global batch (LR per ``memory_format``).
 
     ``data``: a ``training.sampler.BatchSampler`` (one gather) or the (LR list, HR list) of the loop sampler.
     """
@@ -96,7 +103,7 @@ def patch_batch(data, cfg: TrainConfig, gen: torch.Generator, cuda: bool):
     else:
         coords = batch_coords(data[0], cfg.batch, cfg.lr_patch, gen, cfg.augment)
         inputs, targets = crop_batch(*data, distributed.shard(coords), cfg.lr_patch, cfg.scale)
-    if cuda:
+    if uses_channels_last(cfg, cuda):
         inputs = inputs.contiguous(memory_format=torch.channels_last)
     return inputs, targets
 
@@ -154,7 +161,7 @@ def train(cfg: TrainConfig, on_epoch_end: Callable[[int], None] | None = None) -
     step = make_step(trained, opt, scaler, cfg, cuda)
     start, history, best = 0, [], {"val_psnr_rgb": None, "epoch": None}
     if state is not None:
-        start, history, best = restore(state, model, opt, scaler, gen, uses_amp(cfg, cuda), out / "last.pt")
+        start, history, best = restore_state(state, model, opt, scaler, gen, uses_amp(cfg, cuda), out / "last.pt")
     distributed.check_same_on_all_ranks(start, f"the epoch to resume from ({out / 'last.pt'})")
 
     iters = math.ceil(cfg.pairs_per_epoch / cfg.batch)

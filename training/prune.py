@@ -90,8 +90,8 @@ def zero_channel(model: nn.Module, group: str, channel: int) -> list:
 
 
 @torch.no_grad()
-def restore(saved: list, channel: int) -> None:
-    """Undo ``zero_channel``."""
+def unzero_channel(saved: list, channel: int) -> None:
+    """Undo ``zero_channel``: put back the saved weights and biases of ``channel``."""
     for conv, weight, bias in saved:
         conv.weight[channel] = weight
         if bias is not None:
@@ -130,7 +130,7 @@ def greedy_prune(model: nn.Module, target: int, evaluate, log=say) -> dict[str, 
                     continue
                 saved = zero_channel(model, group, c)
                 score = evaluate(model)
-                restore(saved, c)
+                unzero_channel(saved, c)
                 if best is None or score > best[0]:
                     best = (score, group, c)
         score, group, c = best
@@ -225,13 +225,15 @@ def main(argv: list[str] | None = None) -> None:
                "train.bicubic_pp_stage2 --target 32 --init data/train/bicubic_pp_stage1/best.pt "
                "--out data/train/bicubic_pp_stage2")
     add_train_args(parser)
-    parser.add_argument("--target", type=int, required=True, help="channels per group after pruning (required; the paper's and params' prune.target: 32)")
+    parser.add_argument("--target", type=int, required=True,
+                        help="channels per group after pruning (required; the paper's and params' prune.target: 32)")
     args = parser.parse_args(argv)
     cfg = config_from_args(args)
     with distributed.process_group(cfg.device):
         summary = prune_stage(cfg, args.target)
         if distributed.is_main():
-            say(f"{Path(args.out or '.').name}: {summary['model']} pruned to {summary['arch']['kwargs'].get('channels')} "
+            channels = summary["arch"]["kwargs"].get("channels")
+            say(f"{Path(args.out or '.').name}: {summary['model']} pruned to {channels} "
                 f"channels, best val PSNR {summary['best_val_psnr_rgb']:.3f} dB, {summary['params']:,} params")
 
 

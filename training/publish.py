@@ -3,7 +3,8 @@
 The record (``models.committed.TrainedRecord``) takes the config, epochs and validation curve from
 the run's own ``best.pt`` and ``last.pt``, the commit from git, and the training-set fingerprint
 from ``datasets.fingerprint``; the sha256 is that of the copied file. Run ``python -m training.publish
-RUN_DIR NAME --card "NVIDIA H200" --budget paper`` after training; commit both files.
+RUN_DIR NAME --card "NVIDIA H200" --budget paper`` after training; commit both files and the
+rewritten ``index.yaml`` (the list the pipeline's ``evaluate_committed`` stages evaluate).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from core.hashing import file_sha256
 from core.io import write_atomic
 from core.paths import REPO_ROOT
 from datasets.fingerprint import fingerprints
-from models.committed import TRAINED_DIR, TrainedRecord, record_path
+from models.committed import TRAINED_DIR, TrainedRecord, record_path, write_index
 from models.registry import load_checkpoint
 from training.config import TrainError
 
@@ -61,6 +62,7 @@ def publish(run: Path, name: str, card: str, budget: str, root: Path = TRAINED_D
                            epochs=int(state["epoch"]), validation_curve=validation_curve(state["history"]),
                            sha256=file_sha256(dest))
     write_atomic(record_path(name, root), json.dumps(record.model_dump(), indent=2) + "\n")
+    write_index(root)  # the pipeline's evaluate_committed stages now include it
     return record
 
 

@@ -37,7 +37,7 @@ def pack_images(images: list) -> torch.Tensor:
 
 def augment(patches: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     """Dihedral transform k[b] (0..7, ``datasets.patches.dihedral``) of each square patch of a B x C x p x p batch."""
-    bit = lambda mask: (k & mask).bool().view(-1, 1, 1, 1)  # noqa: E731
+    bit = lambda mask: (k & mask).bool().view(-1, 1, 1, 1)
     patches = torch.where(bit(1), patches.flip(-1), patches)
     patches = torch.where(bit(2), patches.flip(-2), patches)
     return torch.where(bit(4), patches.transpose(-1, -2), patches)

@@ -44,6 +44,13 @@ def set_matmul_precision(precision: str) -> None:
         torch.backends.cudnn.allow_tf32 = True
 
 
+def uses_channels_last(cfg: TrainConfig, cuda: bool) -> bool:
+    """True when the model and LR batches are kept channels_last (``memory_format``; auto: on CUDA only)."""
+    if cfg.memory_format == "auto":
+        return cuda
+    return cfg.memory_format == "channels_last"
+
+
 def adam_kwargs(cfg: TrainConfig, cuda: bool) -> dict:
     """Keyword arguments choosing Adam's kernels: auto -> fused on CUDA, torch's own default on the CPU (loop)."""
     impl = cfg.optimizer_impl

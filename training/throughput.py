@@ -9,7 +9,7 @@ pairs/s = steps x batch / seconds. Validation, checkpoints and logging are not c
 ``python -m training.throughput`` times two paths in one process on the same images, for
 Bicubic++ stage 1 and every baseline, ``repeats`` times each (interleaved), and prints the medians:
 - old: today's path before the sampler (per-patch crops in a Python loop, torch's own Adam kernels);
-- new: the batched sampler (one gather), fused Adam, plus ``--compile`` if asked.
+- new: the batched sampler (one gather), fused Adam, channels_last, plus ``--compile`` if asked.
 Both use the config's precision (fp32 on the CPU). ``--budget cpu`` is the mirror profile's batch
 and patch (32, 24), ``--budget paper`` the paper's (16, LR 108; on the mirror's T91 + BSD200 at x3,
 where no BSD200 image fits 108, the released code's LR 96 / HR 288 on the 216 images that fit it:
@@ -30,11 +30,18 @@ from datasets.patches import check_patch_fits
 from training.checkpoints import build_model
 from training.config import TrainConfig, TrainError, conf_sections, make_train_config
 from training.data import load_split
-from training.loop import optimizer_for, patch_batch, patch_generator, resolve_device, training_data, uses_amp
+from training.loop import (
+    optimizer_for,
+    patch_batch,
+    patch_generator,
+    resolve_device,
+    training_data,
+    uses_amp,
+)
 from training.step import make_step
 
-PATHS = {"old": {"sampler": "loop", "optimizer_impl": "torch", "compile": False},
-         "new": {"sampler": "batched", "optimizer_impl": "fused", "compile": False}}
+PATHS = {"old": {"sampler": "loop", "optimizer_impl": "torch", "compile": False, "memory_format": "auto"},
+         "new": {"sampler": "batched", "optimizer_impl": "fused", "compile": False, "memory_format": "channels_last"}}
 STAGE1 = "bicubic_pp_stage1"
 RELEASED_LR_PATCH = 96  # the released Bicubic++ code's LR patch (HR 288 at x3)
 
@@ -82,11 +89,13 @@ def measure_throughput(cfg: TrainConfig, steps: int, warmup: int = 5, images=Non
     seconds = time.perf_counter() - t0
     mean_loss = float(loss) / steps
     median = statistics.median(times) if not cuda else seconds / steps
-    return {"patches_per_s": steps * cfg.batch / seconds, "median_patches_per_s": cfg.batch / median, "steps": steps, "warmup": warmup,
-            "batch": cfg.batch, "lr_patch": cfg.lr_patch, "amp": uses_amp(cfg, cuda), "seconds": seconds,
+    return {"patches_per_s": steps * cfg.batch / seconds, "median_patches_per_s": cfg.batch / median,
+            "steps": steps, "warmup": warmup, "batch": cfg.batch, "lr_patch": cfg.lr_patch,
+            "amp": uses_amp(cfg, cuda), "seconds": seconds,
             "mean_loss": mean_loss if math.isfinite(mean_loss) else None, "device": str(device),
             "model": cfg.model, "model_kwargs": dict(cfg.model_kwargs), "train_sets": list(cfg.train_sets),
-            "sampler": cfg.sampler, "optimizer_impl": cfg.optimizer_impl, "compile": cfg.compile}
+            "sampler": cfg.sampler, "optimizer_impl": cfg.optimizer_impl, "compile": cfg.compile,
+            "memory_format": cfg.memory_format}
 
 
 def estimated_seconds(pairs: int, patches_per_s: float) -> float:
@@ -175,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     params = composed_params([f"profile={args.profile}", f"budget={args.budget}"])
-    models = args.models or ["bicubic_pp", *params["baselines"]]
+    models = args.models or ["bicubic_pp", *params["baseline_models"]]
     cfgs = bench_configs(args.profile, args.budget, models, args.device)
     first = next(iter(cfgs.values()))
     device = resolve_device(first.device)

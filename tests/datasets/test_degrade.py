@@ -36,7 +36,7 @@ def _independent_ntire23(path, scale: int) -> tuple[np.ndarray, np.ndarray]:
     img = Image.open(path).convert("RGB")
     w, h = img.size
     ch, cw = h - h % scale, w - w % scale
-    top, left = int(round((h - ch) / 2.0)), int(round((w - cw) / 2.0))
+    top, left = round((h - ch) / 2.0), round((w - cw) / 2.0)
     gt = img.crop((left, top, left + cw, top + ch))
     small = gt.resize((gt.width // scale, gt.height // scale), resample=Image.Resampling.BICUBIC)
     buf = io.BytesIO()

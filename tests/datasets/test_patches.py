@@ -7,11 +7,12 @@ import torch
 
 from datasets.imageio import load_rgb
 from datasets.patches import (
+    batch_coords,
     check_patch_fits,
+    crop_batch,
     crop_pair,
     dihedral,
     load_pairs,
-    random_patch_batch,
     sample_coords,
     to_chw_tensor,
 )
@@ -40,12 +41,17 @@ def test_dihedral_group_is_eight_distinct_transforms():
     assert torch.equal(dihedral(x, 5), x.flip(-1).transpose(-1, -2))
 
 
+def draw_batch(lrs, hrs, batch: int, lr_patch: int, scale: int, gen, augment: bool = True):
+    """The trainer's draw: ``batch_coords`` then ``crop_batch`` (float [0, 1] NCHW LR and HR patches)."""
+    return crop_batch(lrs, hrs, batch_coords(lrs, batch, lr_patch, gen, augment), lr_patch, scale)
+
+
 def test_batch_patches_are_crops_of_degrade_output(demo_pairs):
     lrs = [to_chw_tensor(lr) for lr, _ in demo_pairs]
     hrs = [to_chw_tensor(hr) for _, hr in demo_pairs]
     gen = torch.Generator().manual_seed(123)
     replay = torch.Generator().manual_seed(123)
-    lr_b, hr_b = random_patch_batch(lrs, hrs, 6, 24, 3, gen, augment=True)
+    lr_b, hr_b = draw_batch(lrs, hrs, 6, 24, 3, gen, augment=True)
     assert (lr_b.shape, hr_b.shape, lr_b.dtype) == ((6, 3, 24, 24), (6, 3, 72, 72), torch.float32)
     assert 0.0 <= float(lr_b.min()) and float(lr_b.max()) <= 1.0
     idx = torch.randint(0, 3, (6,), generator=replay).tolist()
@@ -74,9 +80,9 @@ def test_image_smaller_than_patch_is_named(demo_pairs):
     with pytest.raises(DatasetError, match=r"demo/chelsea: LR size 150x100 is smaller than the LR patch 108"):
         check_patch_fits(lrs, 108, [p.name for p in demo_pairs])
     with pytest.raises(DatasetError, match=r"image #2: LR size 150x100 is smaller than the LR patch 120"):
-        random_patch_batch(lrs, lrs, 2, 120, 3, torch.Generator())
+        draw_batch(lrs, lrs, 2, 120, 3, torch.Generator())
 
 
 def test_empty_training_set():
     with pytest.raises(DatasetError, match="the training set is empty"):
-        random_patch_batch([], [], 4, 16, 3, torch.Generator())
+        draw_batch([], [], 4, 16, 3, torch.Generator())

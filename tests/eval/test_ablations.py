@@ -25,7 +25,7 @@ def params_file(profile: str = "mirror", epochs: int = 5, **variant) -> dict:
 
 
 def metrics_file(set5: float, set14: float, params: int = 50400, gflops: float = 23.224, ms: float = 500.0):
-    """An ablation/metrics.json (eval.ablation_metrics' layout)."""
+    """An ablation/metrics/variant.json (eval.ablation_metrics' layout)."""
     return {"params": params, "gflops_720p": gflops, "scale": 3, "degradation": "ntire23",
             "psnr_rgb": {"set14": set14, "set5": set5}, "psnr_y": {"set14": set14 + 2, "set5": set5 + 3},
             "ssim_rgb": {"set14": 0.7, "set5": 0.8}, "ssim_y": {"set14": 0.75, "set5": 0.85},
@@ -64,7 +64,7 @@ def test_collect_reads_every_experiment_with_ablation_metrics_in_axis_order():
     rows, notes = ablations.collect(exp_show(*GRID))
     assert [r["experiment"] for r in rows] == ["exp-a", "exp-c", "exp-b", "exp-d"]
     assert [ablations.variant_label(r["variant"]) for r in rows] == ["ch16", "ch16 R2", "final", "R2"]
-    assert notes == [("1 experiments without ablation/metrics.json (of the main pipeline, queued or failed) "
+    assert notes == [("1 experiments without ablation/metrics/variant.json (of the main pipeline, queued or failed) "
                      "are not in the table: failed")]
 
 
@@ -110,7 +110,7 @@ def test_no_ablation_experiment_is_one_line_and_writes_nothing(tmp_path, capsys)
     show.write_text(json.dumps(exp_show()))
     assert ablations.main(["--exp-show", str(show), "--out", str(tmp_path / "lb")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "no experiment with ablation/metrics.json" in err[0]
+    assert len(err) == 1 and "no experiment with ablation/metrics/variant.json" in err[0]
     assert not (tmp_path / "lb").exists()
 
 

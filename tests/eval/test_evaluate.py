@@ -115,6 +115,8 @@ def test_folder_dataset_runs_and_saves_sr(tiny_folder, tmp_path, capsys):
     assert Image.open(sr_dir / "im0.png").size == (60, 48)
     rt = result["runtime"]
     assert rt["protocol"] == "cpu-fp32" and rt["input_shape"] == [1, 3, 1280, 720] and rt["passes"] == 1
+    assert result["weights_origin"] == {"kind": "none", "budget": None, "card": None, "name": None,
+                                        "sha256": None}  # bicubic: a fixed upscaler
 
 
 def test_gt_lr_size_mismatch(tiny_folder, tmp_path, capsys):
@@ -240,11 +242,12 @@ def test_classic_y_needs_classic_degradation(tmp_path, capsys):
 
 def test_a_trainable_model_without_weights_is_warned_about(tiny_folder, tmp_path, capsys):
     """Random initial weights are evaluated only with a warning on stderr (registered models)."""
-    rc, err, _ = run_cli(tmp_path, capsys, "--model", "espcn", "--dataset", f"folder:{tiny_folder}",
-                         "--scale", "3")
+    rc, err, out = run_cli(tmp_path, capsys, "--model", "espcn", "--dataset", f"folder:{tiny_folder}",
+                           "--scale", "3")
     assert rc == 0
     assert "warning: espcn is trainable and no --weights was given" in " ".join(err.split())
     assert "--weights data/train/espcn/best.pt" in err
+    assert json.loads(out.read_text())["weights_origin"]["kind"] == "random"  # random initial weights
     rc, err, _ = run_cli(tmp_path, capsys, "--model", "bicubic", "--dataset", f"folder:{tiny_folder}",
                          "--scale", "3")
     assert rc == 0 and "warning" not in err

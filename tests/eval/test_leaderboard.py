@@ -10,7 +10,7 @@ import pytest
 from eval.leaderboard import CPU_WARNING, ROW_KEYS, main
 from tests.eval.results_factory import H200, make_result, write_result, write_standard
 
-EXPECTED_KEYS = ["dataset", "scale", "rank", "model", "params", "gflops_720p", "psnr_rgb", "ssim_rgb",
+EXPECTED_KEYS = ["dataset", "scale", "rank", "model", "provenance", "cpu_budget", "params", "gflops_720p", "psnr_rgb", "ssim_rgb",
                  "psnr_y", "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score"]
 
 
@@ -48,7 +48,8 @@ def test_rows_sorted_by_score_with_exact_values(tmp_path, capsys):
     bpp = rows[0]
     assert bpp["score"] == pytest.approx(round(_score(30.55, 29.60, 420.0), 4))
     assert bpp["score"] == pytest.approx(1.8853, abs=1e-4)
-    assert bpp == {**bpp, "dataset": "set5", "scale": 3, "params": 50400, "gflops_720p": 23.224,
+    assert bpp == {**bpp, "dataset": "set5", "scale": 3, "provenance": "no weights", "cpu_budget": False,
+                   "params": 50400, "gflops_720p": 23.224,
                    "psnr_rgb": 30.55, "ssim_rgb": 0.865, "psnr_y": 32.3, "ssim_y": 0.879,
                    "runtime_ms": 420.0, "runtime_protocol": "cpu-fp32",
                    "runtime_device": "AMD EPYC 7763 64-Core Processor"}
@@ -331,3 +332,80 @@ def test_degradation_help_lists_its_choices(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "--degradation {ntire23,classic}" in capsys.readouterr().out
+
+
+# -- issue 19.6 / 23.6: where each row's weights came from; CPU-budget rows say so ------------------------
+ORIGINS = {  # label -> (weights_origin block, the provenance cell)
+    "bicubic": ({"kind": "none"}, "no weights"),
+    "espcn": ({"kind": "trained_here", "budget": "demo"}, "trained here, CPU budget (demo)"),
+    "fsrcnn": ({"kind": "committed", "budget": "paper", "card": "NVIDIA H200", "name": "fsrcnn_x3_paper"},
+               "trained here, paper budget on NVIDIA H200"),
+    "bicubic_pp": ({"kind": "released", "name": "bicubic_pp_released"}, "released by the authors"),
+}
+
+
+def _with_origins(folder, origins=ORIGINS) -> None:
+    """The four standard results, each with the weights_origin block of ``origins``."""
+    for label, (block, _) in origins.items():
+        data = make_result(label)
+        data["weights_origin"] = {"budget": None, "card": None, "name": None, "sha256": None, **block}
+        write_result(folder, data)
+
+
+def test_every_row_says_where_its_weights_came_from(tmp_path):
+    _with_origins(tmp_path / "results")
+    write_result(tmp_path / "results", {**make_result("mine", model="espcn"),
+                                        "weights_origin": {"kind": "user", "sha256": "ab" * 32}})
+    write_result(tmp_path / "results", {**make_result("init", model="espcn", psnr_rgb=7.1),
+                                        "weights_origin": {"kind": "random"}})
+    rc, rows = _run(tmp_path)
+    assert rc == 0
+    said = {r["model"]: (r["provenance"], r["cpu_budget"]) for r in rows}
+    assert said == {**{label: (text, label == "espcn") for label, (_, text) in ORIGINS.items()},
+                    "mine": ("user checkpoint", False), "init": ("random weights (untrained)", False)}
+    with open(tmp_path / "lb" / "leaderboard.csv", newline="") as fh:
+        table = {t["model"]: t["provenance"] for t in csv.DictReader(fh)}
+    assert table["fsrcnn"] == "trained here, paper budget on NVIDIA H200" and table["mine"] == "user checkpoint"
+    md = (tmp_path / "lb" / "leaderboard.md").read_text()
+    lines = md.splitlines()
+    assert ("| 4 | fsrcnn | 24,683 | 45.48 | 30.300 | 0.8590 | 32.000 | 0.8730 | 900.0 | 1.08 | trained here, "
+            "paper budget on NVIDIA H200 |") in lines
+    assert "| # | model | params | GFLOPs 720p | PSNR RGB | SSIM RGB | PSNR Y | SSIM Y | runtime ms | score | weights |" in md
+
+
+def test_results_without_the_origin_block_are_classified_from_their_fields(tmp_path):
+    """Results written before weights_origin existed: external -> released, data/train -> trained here."""
+    from core.paths import data_root
+
+    res = tmp_path / "results"
+    write_result(res, make_result("bicubic"))
+    trained = make_result("espcn")
+    trained["weights"] = str(data_root() / "train" / "espcn" / "best.pt")
+    write_result(res, trained)
+    released = make_result("bicubic_pp")
+    released.update(weights="/ckpt/bicubic_pp_x3.pth", external={"name": "bicubic_pp_released",
+                                                                 "source": "github", "trained_on": "DIV2K"})
+    write_result(res, released)
+    write_result(res, {**make_result("fsrcnn"), "weights": "/elsewhere/fsrcnn.pth"})
+    rc, rows = _run(tmp_path)
+    assert rc == 0
+    assert {r["model"]: r["provenance"] for r in rows} == {
+        "bicubic": "no weights", "espcn": "trained here, budget not recorded",
+        "bicubic_pp": "released by the authors", "fsrcnn": "user checkpoint"}
+
+
+def test_a_cpu_budget_row_puts_a_note_under_its_table(tmp_path, capsys):
+    """ESPCN after 5 CPU epochs ranks below bicubic: the table says it is a CPU-budget run."""
+    from eval.origin import CPU_BUDGET_NOTE
+
+    res = tmp_path / "results"
+    _with_origins(res)
+    write_result(res, make_result("bicubic", dataset="set14"))
+    write_result(res, {**make_result("fsrcnn", dataset="set14"), "weights_origin": ORIGINS["fsrcnn"][0]})
+    rc = main(["--results", str(res), "--out", str(tmp_path / "lb"), "--no-figures", "--no-site"])
+    assert rc == 0
+    md = (tmp_path / "lb" / "leaderboard.md").read_text()
+    set5, set14 = md.split("## set5 x3")[1], md.split("## set14 x3")[1].split("## set5 x3")[0]
+    assert CPU_BUDGET_NOTE in set5 and CPU_BUDGET_NOTE not in set14  # set14 has no CPU-budget row
+    assert md.count(CPU_BUDGET_NOTE) == 1
+    assert "trained for minutes on a CPU" in " ".join(_text(capsys).split())  # the printed table too

@@ -8,9 +8,10 @@ from PIL import Image
 from datasets.imageio import save_png
 from datasets.paths import gt_dir
 from eval import plots
-from eval.crops import best_gain_crop, max_window, worst_bicubic_crop
+from eval.crops import Spot, border_margin, choose_spots, max_window, reference_model
 from eval.leaderboard import main
-from eval.plots import log_ticks, pareto_front, psnr_limits, sr_dir
+from eval.plots import choose_crop, log_ticks, pareto_front, sr_dir
+from eval.psnr_axis import psnr_limits
 from tests.eval.results_factory import SET5, make_result, write_result, write_standard
 
 
@@ -27,7 +28,7 @@ def own_data_root(tmp_path, monkeypatch):
 
 
 def _make_images(sr_root, rng) -> None:
-    """GT, bicubic SR (a planted error at image 'bird', rows 40-71, cols 8-39) and two models' SR."""
+    """GT, bicubic SR (a planted error at image 'bird', rows 40-71, cols 30-61) and two models' SR."""
     gt_folder = gt_dir("set5", 3, "ntire23")
     for i, stem in enumerate(SET5):
         gt = rng.integers(0, 256, (120, 90, 3), dtype=np.uint8)
@@ -35,16 +36,16 @@ def _make_images(sr_root, rng) -> None:
         bic = gt.copy()
         bic[:, :, 0] ^= np.uint8(1 + i)  # small, even error everywhere
         if stem == "bird":
-            bic[40:72, 8:40] = 255 - gt[40:72, 8:40]
+            bic[40:72, 30:62] = 255 - gt[40:72, 30:62]
         save_png(sr_dir(sr_root, "bicubic", "set5", 3, "ntire23") / f"{stem}.png", bic)
         save_png(sr_dir(sr_root, "bicubic_pp", "set5", 3, "ntire23") / f"{stem}.png", gt)
 
 
 def test_worst_bicubic_crop_finds_the_planted_error(tmp_path):
     _make_images(tmp_path / "sr", np.random.default_rng(0))
-    stem, top, left, side = worst_bicubic_crop(gt_dir("set5", 3, "ntire23"),
-                                               sr_dir(tmp_path / "sr", "bicubic", "set5", 3, "ntire23"), 32)
-    assert (stem, top, left, side) == ("bird", 40, 8, 32)
+    spots = choose_spots(gt_dir("set5", 3, "ntire23"), sr_dir(tmp_path / "sr", "bicubic", "set5", 3, "ntire23"),
+                         None, 32, 1, scale=3)
+    assert spots == [Spot("bird", 40, 30, 32)]
 
 
 def test_sr_dir_convention(tmp_path):
@@ -100,8 +101,9 @@ def test_best_gain_crop_is_where_the_model_gains_most_away_from_the_border(tmp_p
             out_model[0:24, 0:24] = 255 - gt[0:24, 0:24]  # the model is just as lost (no gain)
         for folder, img in ((gt_folder, gt), (bic, out_bic), (model, out_model)):
             save_png(folder / f"{stem}.png", img)
-    assert worst_bicubic_crop(gt_folder, bic, 24)[:3] == ("b", 0, 0)
-    assert best_gain_crop(gt_folder, bic, model, 24, margin=24) == ("b", 30, 60, 24)
+    # bicubic's worst spot is the corner (0, 0) of b: out of bounds, 24 px (8 LR px at x3) from the borders
+    assert choose_spots(gt_folder, bic, None, 24, 1, scale=3) == [Spot("a", 24, 24, 24)]
+    assert choose_spots(gt_folder, bic, model, 24, 2, scale=3) == [Spot("b", 30, 60, 24), Spot("a", 24, 24, 24)]
 
 
 def test_psnr_axis_ignores_an_outlier_and_labels_the_extremes():
@@ -142,3 +144,64 @@ def test_an_outlier_does_not_hide_the_front(tmp_path):
     assert main(["--results", str(res), "--out", str(tmp_path / "lb"), "--no-site"]) == 0
     with Image.open(tmp_path / "lb" / "psnr_vs_runtime.png") as img:
         assert img.format == "PNG" and img.width > 300
+
+
+# -- issue 23.8: one crop rule for crops.png and the page, with a border margin, blind to broken models -------
+def test_the_border_margin_is_8_percent_of_the_shorter_side_and_8_lr_pixels():
+    assert border_margin(90, 120, 3) == 24  # 8 LR px x3 > 8 % of 90 (7.2)
+    assert border_margin(1020, 2040, 2) == 82  # 8 % of 1020 = 81.6 > 16
+    err = np.zeros((200, 300), dtype=np.int64)
+    err[0:20, 0:20] = 9  # a blank-corner artefact: the largest sum (3600), but inside the margin
+    err[100:140, 150:190] = 1
+    assert max_window(err, 40, border_margin(200, 300, 3)) == (100, 150, 1600.0)
+
+
+def test_the_reference_model_is_the_best_real_one_never_an_outlier():
+    assert reference_model({"bicubic": 27.2, "abpn": 27.98, "espcn": 27.18, "broken": 7.1}, 27.2) == "abpn"
+    assert reference_model({"bicubic": 27.2, "broken": 7.1}, 27.2) is None  # bicubic's error decides then
+    assert reference_model({"espcn": 26.0, "broken": 7.1}, 27.2) == "espcn"  # below bicubic, but no outlier
+
+
+def _broken_model(sr_root, labels) -> list[dict]:
+    """Rows of the site factory's set5 models plus a broken one (inverted outputs, 7.1 dB) with SR images."""
+    from tests.eval.site_factory import MODELS
+
+    folder = sr_dir(sr_root, "broken", "set5", 3, "ntire23")
+    for stem in SET5:
+        gt = np.asarray(Image.open(gt_dir("set5", 3, "ntire23") / f"{stem}.png"))
+        save_png(folder / f"{stem}.png", 255 - gt)
+    return [{"model": lb, "psnr_rgb": MODELS[lb][2]} for lb in labels] + [{"model": "broken", "psnr_rgb": 7.1}]
+
+
+def test_a_broken_model_does_not_change_the_crop(tmp_path):
+    from tests.eval.site_factory import MODELS, write_images
+
+    sr = tmp_path / "sr"
+    write_images(sr, "set5", list(MODELS), (96, 120))
+    key = ("set5", 3, "ntire23")
+    rows = [{"model": lb, "psnr_rgb": MODELS[lb][2]} for lb in MODELS]
+    spot, best = choose_crop(key, rows, sr, 32)
+    assert best == "abpn"  # the highest PSNR RGB of the factory's models
+    with_broken = _broken_model(sr, list(MODELS))
+    assert choose_crop(key, with_broken, sr, 32) == (spot, "abpn")
+    only_bicubic = choose_crop(key, [{"model": "bicubic", "psnr_rgb": 27.205}], sr, 32)
+    assert only_bicubic[1] is None
+    assert choose_crop(key, with_broken[:1] + with_broken[-1:], sr, 32) == only_bicubic  # broken ignored
+    m = border_margin(96, 120, 3)
+    assert m <= spot.top <= 96 - 32 - m and m <= spot.left <= 120 - 32 - m
+
+
+def test_crops_png_and_the_page_pick_the_same_crop(tmp_path, monkeypatch):
+    import re
+
+    from tests.eval.site_factory import build_inputs
+
+    res, sr, _ = build_inputs(tmp_path, gpu_set=False)
+    drawn = []
+    monkeypatch.setattr(plots, "_draw_panels", lambda panels, path: drawn.extend(panels))
+    assert main(["--results", str(res), "--out", str(tmp_path / "lb"), "--sr", str(sr), "--crop-size", "64"]) == 0
+    title = drawn[0][0]
+    png = re.search(r"image (\w+): 64x64 HR crop at \(row (\d+), col (\d+)\)", title).groups()
+    page = (tmp_path / "lb" / "site" / "index.html").read_text()
+    first = re.search(r"<figcaption>(\w+): 64x64 HR pixels at row (\d+), column (\d+)", page).groups()
+    assert png == first and "where abpn gains most over bicubic" in title

@@ -286,3 +286,33 @@ def test_result_whose_summary_disagrees_with_its_images_is_unusable(gate, capsys
     assert err == (f"error: {gate.results / 'espcn_set5_x3.json'}: psnr_rgb says 45.0 but the mean of its 5 "
                    "per-image values is 30.400000 (tolerance 1e-06); the summary is not taken on trust: re-run "
                    "eval.evaluate for this result\n")
+
+
+# -- issue 19.6: committed and released weights are fixed weights: their numbers must not move ---------------
+COMMITTED = {"kind": "committed", "budget": "paper", "card": "NVIDIA H200", "name": "espcn_x3_paper"}
+
+
+@pytest.mark.parametrize("origin, change, expected", [
+    (COMMITTED, -0.06, EXIT_REGRESSION), (COMMITTED, -0.04, EXIT_OK),
+    (COMMITTED, +0.06, EXIT_REGRESSION), (COMMITTED, +0.04, EXIT_OK),  # a rise is a change too
+    ({"kind": "released", "name": "bicubic_pp_released"}, +0.06, EXIT_REGRESSION),
+    ({"kind": "trained_here", "budget": "cpu"}, -0.06, EXIT_OK),  # trained here: 0.25 dB, drops only
+    ({"kind": "trained_here", "budget": "cpu"}, +0.60, EXIT_OK),
+    ({"kind": "user"}, +0.06, EXIT_OK),  # other weights: drops only
+])
+def test_fixed_weights_fail_on_any_change_beyond_the_tolerance(tmp_path, capsys, origin, change, expected):
+    res, ref = tmp_path / "results", tmp_path / "reference.json"
+    write_standard(res)
+    fixed = {**make_result("espcn"), "weights": "models/trained/espcn_x3_paper.pt", "weights_origin": origin}
+    write_result(res, fixed)
+    assert main(["--results", str(res), "--reference", str(ref), "--update"]) == EXIT_OK
+    entry = next(e for e in json.loads(ref.read_text())["entries"] if e["model"] == "espcn")
+    assert entry.get("fixed_weights") is (True if origin["kind"] in ("committed", "released") else None)
+    assert entry["psnr_tol"] == (0.25 if origin["kind"] == "trained_here" else None)
+    write_result(res, {**make_result("espcn", psnr_rgb=MODELS["espcn"][2] + change),
+                       "weights": fixed["weights"], "weights_origin": origin})
+    capsys.readouterr()
+    assert main(["--results", str(res), "--reference", str(ref)]) == expected
+    if expected == EXIT_REGRESSION:
+        out = _out(capsys)
+        assert f"{change:+.4f} dB" in out and "|change| <= 0.05 dB (fixed weights)" in out

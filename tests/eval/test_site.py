@@ -23,7 +23,6 @@ from eval.resultfiles import load_result
 from eval.score import score as ntire23_score
 from eval.site import (
     CROP_SIDE,
-    choose_crops,
     evaluate_command,
     iso_score_curve,
     iso_score_levels,
@@ -101,9 +100,12 @@ def test_gain_and_median_columns_hold_the_values(built):
     # set14 (the first section) is the H200 one: bicubic_pp 1.17 ms, median 0.99 x mean
     texts = [text for _, text in cells]
     expected_score = 2 * 2 ** (27.711 - 27.205) / (0.1 * math.sqrt(1.17))
-    assert texts == ["1", "bicubic_pp", "50,400", "23.22", "27.711", "+0.506", "30.659", "0.8552",
-                     "0.8650", "1.170", "1.158", f"{expected_score:.2f}"]  # SSIM RGB: results_factory
-    assert float(cells[-1][0]) == pytest.approx(expected_score, abs=1e-4)
+    # rank, label, score and PSNR first (what the ranking uses), the weights' provenance last
+    assert texts == ["1", "bicubic_pp", f"{expected_score:.2f}", "27.711", "+0.506", "1.170", "50,400", "23.22",
+                     "30.659", "0.8552", "0.8650", "1.158", "user checkpoint"]  # SSIM RGB: results_factory
+    assert float(cells[2][0]) == pytest.approx(expected_score, abs=1e-4)
+    headers = re.findall(r'<th scope="col" data-key="([^"]+)"', page.split("<table")[1].split("</thead>")[0])
+    assert headers[:4] == ["rank", "model", "score", "psnr_rgb"] and headers[-1] == "provenance"
 
 
 def test_crops_are_small_pngs_one_per_model_with_images(built):
@@ -159,45 +161,6 @@ def test_iso_score_levels_span_the_scores():
     assert len(iso_score_levels([0.011, 900.0])) <= 5
 
 
-def _planted(tmp_path, rng) -> tuple[Path, Path, list[Path]]:
-    """GT = bicubic everywhere; model A differs from bicubic in 'bird' rows 10-25, cols 30-45, and
-    (less) in 'head' rows 0-15, cols 0-15; model B has no image 'bird'."""
-    gt_folder, bic, a, b = (tmp_path / "gt", tmp_path / "bic", tmp_path / "a", tmp_path / "b")
-    for stem in ("baby", "bird", "head"):
-        gt = rng.integers(0, 256, (48, 60, 3), dtype=np.uint8)
-        save_png(gt_folder / f"{stem}.png", gt)
-        save_png(bic / f"{stem}.png", gt)
-        out = gt.copy()
-        if stem == "bird":
-            out[10:26, 30:46] = 255 - gt[10:26, 30:46]
-        if stem == "head":
-            out[0:16, 0:16] ^= np.uint8(8)
-        save_png(a / f"{stem}.png", out)
-        if stem != "bird":
-            save_png(b / f"{stem}.png", gt)
-    return gt_folder, bic, [a, b]
-
-
-def test_choose_crops_finds_where_models_differ_from_bicubic(tmp_path):
-    gt_folder, bic, models = _planted(tmp_path, np.random.default_rng(0))
-    spots = choose_crops(gt_folder, bic, models, side=16, count=2)
-    assert [(s.stem, s.top, s.left, s.side) for s in spots] == [("bird", 10, 30, 16),
-                                                                ("head", 0, 0, 16)]
-    assert len(choose_crops(gt_folder, bic, models, side=16, count=5)) == 3  # one per image
-    assert choose_crops(gt_folder, bic, models, side=100, count=1)[0].side == 48  # clipped
-
-
-def test_choose_crops_without_models_uses_bicubic_error(tmp_path):
-    gt_folder, bic, _ = _planted(tmp_path, np.random.default_rng(1))
-    gt = np.zeros((40, 40, 3), np.uint8)
-    save_png(gt_folder / "baby.png", gt)
-    worse = gt.copy()
-    worse[20:36, 4:20] = 200
-    save_png(bic / "baby.png", worse)
-    spot = choose_crops(gt_folder, bic, [], side=16, count=1)[0]
-    assert (spot.stem, spot.top, spot.left) == ("baby", 20, 4)
-
-
 def test_labels_are_escaped_everywhere(tmp_path):
     evil = 'x</script><script>alert("1")</script>&'
     res = tmp_path / "results"
@@ -241,7 +204,7 @@ def test_provenance_names_the_command_and_the_data_hash(tmp_path):
         "python -m eval.evaluate --model bicubic_pp --label bicubic_pp --dataset set5 --scale 3 "
         "--degradation ntire23 --runtime cpu --warmup 2 --passes 5")
     fields = dict(provenance(result))
-    assert fields["lr manifest sha256"] == "ab" * 32
+    assert fields["lr manifest sha256"] == "ab" * 32 and fields["weights origin"] == "no weights"
     assert fields["git commit"] == "0" * 40 and fields["result file"] == "bicubic_pp_set5_x3.json"
     assert fields["runtime device"].startswith("name AMD EPYC 7763")
 
@@ -269,10 +232,48 @@ def test_sr_images_of_the_wrong_size_give_a_note_not_a_crash(tmp_path, monkeypat
     save_png(sr_dir(tmp_path / "sr", "bicubic", "set5", 3, "ntire23") / "baby.png", gt)
     save_png(sr_dir(tmp_path / "sr", "espcn", "set5", 3, "ntire23") / "baby.png", gt[:20])
     page = (_build(tmp_path) / "index.html").read_text()
-    assert "No crops:" in page and "differs from bicubic" in page and "re-run eval.evaluate" in page
+    assert "No crops:" in page and "differs from the GT&#39;s" in page and "re-run eval.evaluate" in page
 
 
 def test_script_json_cannot_close_its_element():
     text = script_json({"label": "a</script><!--b"})
     assert "</" not in text and "<!--" not in text
     assert json.loads(text) == {"label": "a</script><!--b"}
+
+
+def test_cpu_budget_rows_say_so_on_the_page(tmp_path):
+    """ESPCN at 5 CPU epochs ranks below bicubic: its weights cell and a note under the table say why."""
+    from eval.origin import CPU_BUDGET_NOTE
+
+    res = tmp_path / "results"
+    write_standard(res)
+    trained = make_result("espcn", psnr_rgb=29.1)
+    trained["weights_origin"] = {"kind": "trained_here", "budget": "cpu"}
+    write_result(res, trained)
+    write_result(res, make_result("bicubic", dataset="set14"))
+    page = (_build(tmp_path) / "index.html").read_text()
+    set5 = page.split('<section id="set5-x3-ntire23"')[1].split("</section>")[0]
+    set14 = page.split('<section id="set14-x3-ntire23"')[1].split("</section>")[0]
+    row = set5.split('<tr data-model="espcn"')[1].split("</tr>")[0]
+    assert '<td class="text wrap" data-sort="trained here, CPU budget (cpu)">trained here, CPU budget (cpu)</td>' in row
+    assert f'<p class="note cpu-budget">{CPU_BUDGET_NOTE.replace(chr(39), "&#39;")}</p>' in set5
+    assert "cpu-budget" not in set14  # no CPU-budget row there
+
+
+def test_a_random_weights_model_does_not_stretch_the_charts_psnr_axis(tmp_path):
+    """The page clips the y-axis with psnr_vs_runtime.png's rule (eval.psnr_axis.psnr_limits), not 5 to 30 dB."""
+    from eval.psnr_axis import psnr_limits
+
+    res = tmp_path / "results"
+    write_standard(res)
+    write_result(res, make_result("random", model="espcn", psnr_rgb=7.1))
+    page = (_build(tmp_path) / "index.html").read_text()
+    fig = json.loads(re.search(r'id="fig-set5-x3-ntire23">(.*?)</script>', page, re.DOTALL).group(1))
+    lo, hi, cut = psnr_limits([29.60, 30.55, 30.40, 30.30, 7.1], 29.60)
+    assert fig["layout"]["yaxis"]["range"] == pytest.approx([lo, hi])
+    assert fig["layout"]["yaxis"]["range"] == pytest.approx([29.6 - 0.114, 30.55 + 0.114])
+    edge = next(t for t in fig["data"] if t.get("name", "").startswith("off scale"))
+    assert edge["customdata"] == ["random"] and edge["text"] == ["random 7.10 dB (off scale)"]
+    assert edge["y"] == [pytest.approx(lo + 0.02 * (hi - lo))]
+    front = next(t for t in fig["data"] if t.get("name") == "Pareto front")
+    assert 7.1 not in front["y"]

@@ -211,6 +211,27 @@ def test_provenance_opens_on_demand(page):
     assert "ab" * 32 in details.text
 
 
+def test_the_score_column_is_in_view_at_1400_px_without_scrolling(page):
+    """Rank, label, score and PSNR lead the table: at 1400 px the score needs no horizontal scroll."""
+    driver = page[0]
+    driver.set_window_size(1400, 1600)
+    driver.execute_script("window.scrollTo(0, 0); document.querySelectorAll('.table-wrap')"
+                          ".forEach(w => { w.scrollLeft = 0; })")
+    for section in SECTIONS:
+        box = driver.execute_script(
+            "const th = document.querySelector(arguments[0]);"
+            "const wrap = th.closest('.table-wrap').getBoundingClientRect();"
+            "const r = th.getBoundingClientRect();"
+            "return [r.left, r.right, wrap.left, wrap.right, window.innerWidth,"
+            " Array.from(th.parentNode.children).map(c => c.dataset.key)]",
+            f'table[data-section="{section}"] th[data-key="score"]')
+        left, right, wrap_left, wrap_right, width, keys = box
+        assert 1300 < width <= 1400, width  # the viewport of a 1400 px window
+        assert wrap_left <= left < right <= min(wrap_right, width), box  # inside the table's visible box
+        assert keys[:4] == ["rank", "model", "score", "psnr_rgb"]
+    driver.set_window_size(1280, 1600)
+
+
 def test_screenshot(page, tmp_path_factory):
     driver = page[0]
     driver.execute_script("window.scrollTo(0, 0)")

@@ -47,7 +47,7 @@ def test_queued_grid_is_listed_by_dvc_and_tabled_by_eval_ablations(tmp_path):
     variants = {}
     for data in experiments:
         ablation = data["params"]["params.yaml"]["data"]["ablation"]
-        metrics = data["metrics"]["ablation/metrics.json"]["data"]
+        metrics = data["metrics"]["ablation/metrics/variant.json"]["data"]
         variants[(ablation["channels"], ablation["blocks"])] = metrics
     assert sorted(variants) == sorted(itertools.product(*GRID.values()))
     for (channels, blocks), metrics in variants.items():

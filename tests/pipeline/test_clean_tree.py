@@ -21,7 +21,7 @@ def _git(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def outputs() -> list[str]:
     """Every output path of the pipeline that `dvc repro` runs (./dvc.yaml's stages, resolved by DVC
-    from params.yaml), relative. ablation/dvc.yaml is not part of it: its metrics.json is committed
+    from params.yaml), relative. ablation/dvc.yaml is not part of it: its metrics/variant.json is committed
     with each DVC experiment on purpose (README, "The ablation grid")."""
     if shutil.which("git") is None or _git("rev-parse", "--git-dir").returncode != 0:
         pytest.skip("needs a git checkout")

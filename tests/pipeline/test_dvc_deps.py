@@ -109,3 +109,14 @@ def _status(workspace: Path) -> dict:
 def _changed_deps(entries: list) -> set[str]:
     """The paths of a stage's ``changed deps`` in ``dvc status --json``."""
     return {path for e in entries if isinstance(e, dict) for path in e.get("changed deps", {})}
+
+
+def test_evaluation_stages_depend_on_evaluate_by_leaf_key():
+    """Adding an ``evaluate.external`` entry re-runs only the stages of that entry, not every evaluation."""
+    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    leaves = {f"evaluate.{key}" for key in params["evaluate"]}
+    used = {name: [p for p in stage.get("params", []) if str(p).startswith("evaluate")]
+            for name, stage in stages().items()}
+    assert all(p in leaves - {"evaluate.external"} for ps in used.values() for p in ps), used
+    assert used["evaluate_bicubic"] == ["evaluate.runtime", "evaluate.warmup", "evaluate.passes"]
+    assert used["evaluate_zoo"] == ["evaluate.warmup", "evaluate.passes"]

@@ -31,7 +31,7 @@ def test_params_yaml_is_the_generated_default(tmp_path):
 # TrainConfig fields set per run on the command line, never in conf/ (the step's implementation
 # choices among them: sampler, precision, Adam kernels, compile).
 PER_RUN = {"init", "drop_bias", "device", "threads", "progress", "force",
-           "sampler", "precision", "optimizer_impl", "compile"}
+           "sampler", "precision", "optimizer_impl", "compile", "memory_format"}
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -39,14 +39,14 @@ def test_profiles_share_one_shape_and_name_real_things(tmp_path, profile):
     params, embedded = composed(tmp_path, f"profile={profile}"), composed(tmp_path)
     assert params["profile"] == profile
     assert set(params) == set(embedded) and set(params["train"]) == set(embedded["train"])
-    assert params["trained"] == ["bicubic_pp", *params["baselines"]]
-    assert set(params["baselines"]) <= set(list_models())
-    for dataset in params["datasets"]:
+    assert params["trained"] == ["bicubic_pp", *params["baseline_models"]]
+    assert set(params["baseline_models"]) <= set(list_models())
+    for dataset in params["prepared_sets"]:
         get_dataset(dataset)  # raises on an unknown name
     base = params["train"]["base"]
     used = set(params["test_sets"]) | set(base["train_sets"]) | set(base["val_sets"])
     assert not set(base["val_sets"]) & set(params["test_sets"]), "validation on a test set"
-    assert used <= set(params["datasets"]), "a set is used but never fetched/degraded"
+    assert used <= set(params["prepared_sets"]), "a set is used but never fetched/degraded"
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -68,7 +68,7 @@ def test_groups_compose_independently(tmp_path):
     params = composed(tmp_path, "profile=mirror", "budget=demo")
     assert params["train"]["base"]["train_sets"] == ["t91", "bsd200"]
     assert params["train"]["bicubic_pp_stage1"]["epochs"] == 20  # demo budget
-    assert params["baselines"] == ["espcn", "abpn"]
+    assert params["baseline_models"] == ["espcn", "abpn"]
 
 
 def test_no_training_default_in_code_duplicates_conf():

@@ -88,7 +88,7 @@ def test_training_with_batched_sampler_is_bit_identical_to_the_loop(tiny_set, tm
                           val_every=2)
         summary = train(cfg)
         runs[sampler] = (summary, load_checkpoint(tmp_path / sampler / "last.pt"))
-    (s_loop, ck_loop), (s_new, ck_new) = runs["loop"], runs["batched"]
+    (_, ck_loop), (_, ck_new) = runs["loop"], runs["batched"]
     assert [r["train_loss"] for r in ck_loop["history"]] == [r["train_loss"] for r in ck_new["history"]]
     assert all(torch.equal(ck_loop["state_dict"][k], v) for k, v in ck_new["state_dict"].items())
     assert torch.equal(ck_loop["rng"]["patches"], ck_new["rng"]["patches"])
