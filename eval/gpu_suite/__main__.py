@@ -42,10 +42,10 @@ FINISHED = ("ok", "quick")  # statuses of a step that did all it was asked (quic
 
 @lru_cache(maxsize=1)
 def default_baselines() -> tuple[str, ...]:
-    """The baselines of conf/budget/paper.yaml (``baselines``), trained by the reproduce and training steps."""
+    """The baselines of conf/budget/paper.yaml (``baseline_models``), trained by the reproduce and training steps."""
     from core.params import composed_params
 
-    return tuple(composed_params(["budget=paper"])["baselines"])
+    return tuple(composed_params(["budget=paper"])["baseline_models"])
 
 
 def quick_baselines(asked: list[str]) -> list[str]:
