@@ -2,7 +2,10 @@
 
     python -m eval.gpu_suite [--out leaderboard/gpu] [--budget-s 480] [--device cuda|cpu] [--quick]
 
-Exit status (``core.cli``): 0 every step finished, 1 a step failed or ran out of time (its partial
+The first step, reproduce, trains Bicubic++ and the baselines at the paper budget (scaled down, and
+reported as "scaled", when it does not fit its share of the budget) and publishes them to
+OUT/<card>/trained/. Exit status (``core.cli``): 0 every step finished (status ok, or quick for the
+toy-size reproduce step), 1 a step failed, ran out of time or did less than asked (its partial
 result is still in the report), 2 bad input (one line on stderr, nothing run).
 """
 from __future__ import annotations
@@ -17,14 +20,14 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict
+from functools import lru_cache
 from pathlib import Path
 
 from core.cli import EXIT_FAILURE, EXIT_OK, cli_main, description
 from core.io import check_output_dir, write_atomic
-from core.paths import DEFAULT_MIRROR, RELEASED_CHECKPOINT, REPO_ROOT, data_root, official_dir
-from datasets.fetch import default_mirror as env_mirror
+from core.paths import RELEASED_CHECKPOINT, REPO_ROOT, data_root, official_dir
 from eval.errors import EvalError
-from eval.gpu_suite.context import QUICK_LR_HW, SuiteContext, card_slug
+from eval.gpu_suite.context import QUICK_LR_HW, SuiteContext, card_slug, default_mirror
 from eval.gpu_suite.record import read_record
 from eval.gpu_suite.report import markdown
 from eval.gpu_suite.steps import STEPS, WEIGHTS
@@ -34,7 +37,20 @@ from eval.sweep import DEFAULT_CHANNELS, parse_channels
 
 MIN_STEP_S = 20.0  # no step starts with less than this left
 GRACE_S = 8.0  # a step aims to finish this long before it is killed
-DEFAULT_BASELINES = ["espcn", "fsrcnn", "abpn", "rfdn", "rt4ksr"]
+FINISHED = ("ok", "quick")  # statuses of a step that did all it was asked (quick: toy sizes, as asked)
+
+
+@lru_cache(maxsize=1)
+def default_baselines() -> tuple[str, ...]:
+    """The baselines of conf/budget/paper.yaml (``baseline_models``), trained by the reproduce and training steps."""
+    from core.params import composed_params
+
+    return tuple(composed_params(["budget=paper"])["baseline_models"])
+
+
+def quick_baselines(asked: list[str]) -> list[str]:
+    """The baselines of a --quick run: the first default one when none were named, else those named."""
+    return list(default_baselines()[:1]) if list(asked) == list(default_baselines()) else list(asked)
 
 
 class SuiteInputError(EvalError):
@@ -47,24 +63,18 @@ def default_official() -> str | None:
     return str(path) if path.is_file() else None
 
 
-def default_mirror() -> str | None:
-    """$RTSR_DATA_MIRROR, else ../shared/sr-data when present."""
-    env = env_mirror()
-    if env is not None:
-        return str(env)
-    return str(DEFAULT_MIRROR) if (DEFAULT_MIRROR / "MANIFEST.tsv").is_file() else None
-
-
 def build_parser() -> argparse.ArgumentParser:
     """CLI options (every default is stated in its help)."""
     p = argparse.ArgumentParser(prog="python -m eval.gpu_suite", description=description(__doc__))
     p.add_argument("--out", type=Path, default=Path("leaderboard") / "gpu",
                    help="reports go to OUT/<card>/ (default: leaderboard/gpu)")
-    p.add_argument("--budget-s", type=float, default=480.0, help="wall-clock budget of the whole suite in s (default: 480)")
+    p.add_argument("--budget-s", type=float, default=480.0,
+                   help="wall-clock budget of the whole suite in s, shared by the steps by weight (reproduce "
+                        f"{WEIGHTS['reproduce']:.2f} of it, the whole of it alone) (default: 480)")
     p.add_argument("--device", default="cuda", choices=("cuda", "cpu"), help="where to run every step (default: cuda)")
     p.add_argument("--quick", action="store_true",
-                   help="toy sizes: 32x48 input, 2 passes, 2 repeats, embedded demo data, 1-epoch stages "
-                        "(default: off, the full sizes)")
+                   help="toy sizes: 32x48 input, 2 passes, 2 repeats, embedded demo data, 1-epoch stages, "
+                        "the reproduce step at 1 epoch of 16 pairs (default: off, the full sizes)")
     p.add_argument("--steps", nargs="+", default=list(STEPS), choices=STEPS, metavar="STEP",
                    help=f"steps to run, in this order: {' '.join(STEPS)} (default all)")
     p.add_argument("--keep", action="store_true",
@@ -72,10 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: off, a new report)")
     p.add_argument("--scale", type=int, default=3, help="upscaling factor (default 3)")
     p.add_argument("--test-sets", nargs="+", default=None,
-                   help="leaderboard test sets (default set5 set14 urban100; --quick: demo)")
+                   help="test sets of the reproduce and leaderboard steps (default set5 set14 urban100; "
+                        "--quick: demo)")
     p.add_argument("--train-sets", nargs="+", default=None,
-                   help="training sets of the three stages (default t91 bsd200; --quick: demo_train)")
-    p.add_argument("--val-sets", nargs="+", default=None, help="validation sets (default demo; --quick: demo_valid)")
+                   help="training sets of the training and reproduce steps (default t91 bsd200; --quick: "
+                        "demo_train); the reproduce step uses those whose every image fits LR 108, else 96")
+    p.add_argument("--val-sets", nargs="+", default=None,
+                   help="validation sets of every training run (default demo; --quick: demo_valid)")
     p.add_argument("--throughput-sets", nargs="+", default=["demo_train"],
                    help="images for the 108-px throughput probe (default demo_train: every image fits)")
     p.add_argument("--fidelity-set", default=None, help="mosaic source for variant fidelity (default set5; --quick: demo)")
@@ -94,11 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep-channels", default=None,
                    help="Bicubic++ channels to sweep (default 16:64:4,30,32,34; --quick: 16,32,34)")
     p.add_argument("--train-patch", type=int, default=24,
-                   help="LR patch of the three training stages (default 24: T91's smallest image is 26 px)")
-    p.add_argument("--train-batch", type=int, default=64, help="batch of the three training stages (default 64)")
-    p.add_argument("--train-baselines", nargs="*", default=DEFAULT_BASELINES,
-                   help="baselines trained after Bicubic++ with the same trainer, for the leaderboard "
-                        "(default espcn fsrcnn abpn rfdn rt4ksr; --quick: espcn; none: give the flag alone)")
+                   help="LR patch of the training step's runs (default 24: T91's smallest image is 26 px; "
+                        "--quick: 8, also the reproduce step's, which otherwise uses the paper's 108 or the "
+                        "released 96)")
+    p.add_argument("--train-batch", type=int, default=64,
+                   help="batch of the training step's runs (default 64; --quick: 4, also the reproduce "
+                        "step's, which otherwise uses conf/budget/paper.yaml's 16)")
+    baselines = default_baselines()
+    p.add_argument("--train-baselines", nargs="*", default=list(baselines),
+                   help="baselines trained after Bicubic++ with the same trainer by the reproduce and training "
+                        f"steps (default conf/budget/paper.yaml's: {' '.join(baselines)}; --quick: "
+                        f"{baselines[0]}; none: give the flag alone)")
     return p
 
 
@@ -146,8 +165,7 @@ def make_context(args: argparse.Namespace) -> SuiteContext:
         repeats=args.repeats or (2 if quick else 5), lr_hw=list(QUICK_LR_HW) if quick else None,
         variants=list(args.variants), variant_models=list(args.variant_models), sweep_channels=channels,
         train_patch=8 if quick else args.train_patch, train_batch=4 if quick else args.train_batch,
-        train_baselines=(["espcn"] if quick and args.train_baselines == DEFAULT_BASELINES
-                         else list(args.train_baselines)))
+        train_baselines=quick_baselines(args.train_baselines) if quick else list(args.train_baselines))
 
 
 def run_step(name: str, ctx: SuiteContext, timeout: float, scratch: Path) -> dict:
@@ -167,12 +185,22 @@ def run_step(name: str, ctx: SuiteContext, timeout: float, scratch: Path) -> dic
     except subprocess.TimeoutExpired:
         stop_group(proc)
         status = "timeout"
-    result = read_record(record)
-    skipped = budget_skips(result)
-    if status == "ok" and skipped:  # finished, but without some of its work: say which
-        status, result = "partial", {**result, "reason": f"step budget used up; skipped {', '.join(skipped)}"}
+    status, result = step_status(status, read_record(record))
     return {"status": status, "seconds": round(time.perf_counter() - t0, 1), "timeout_s": round(timeout, 1),
             **result}
+
+
+def step_status(status: str, record: dict) -> tuple[str, dict]:
+    """(status, record) of a step whose process ended with ``status``: a finished step that skipped work
+    for time is "partial", one that did its work at a smaller size is the record's ``reduced`` kind
+    ("scaled" or "quick"); either way ``reason`` says what and why."""
+    skipped = budget_skips(record)
+    reduced = record.get("reduced")
+    if status == "ok" and skipped:  # finished, but without some of its work: say which
+        return "partial", {**record, "reason": f"step budget used up; skipped {', '.join(skipped)}"}
+    if status == "ok" and reduced:  # finished, at less than the asked size
+        return reduced["kind"], {**record, "reason": reduced["reason"]}
+    return status, record
 
 
 def budget_skips(record: dict) -> list[str]:
@@ -255,8 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     ctx = make_context(args)  # a bad option: SuiteInputError, one line and exit 2 (core.cli)
     report = run_suite(ctx, [s for s in STEPS if s in args.steps], args.budget_s, keep=args.keep)
-    bad = {n: s["status"] for n, s in report["steps"].items() if s["status"] != "ok" and n in args.steps}
-    print(f"\ngpu suite: {len(report['steps']) - len(bad)}/{len(report['steps'])} steps ok in "
+    bad = {n: s["status"] for n, s in report["steps"].items() if s["status"] not in FINISHED and n in args.steps}
+    print(f"\ngpu suite: {len(report['steps']) - len(bad)}/{len(report['steps'])} steps finished in "
           f"{report['elapsed_s']:.0f} s; report -> {ctx.out}/report.md", file=sys.stderr)
     for name, status in bad.items():
         print(f"  {name}: {status}", file=sys.stderr)

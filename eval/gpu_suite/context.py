@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.io import write_atomic
+from core.paths import DEFAULT_MIRROR
+from datasets.fetch import default_mirror as env_mirror
 from eval.errors import EvalError
 
 QUICK_LR_HW = (32, 48)  # toy protocol input (H, W) for --quick
@@ -65,3 +67,11 @@ class SuiteContext:
 def card_slug(name: str) -> str:
     """Folder name for a device name: "NVIDIA H200" -> "nvidia-h200"."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "device"
+
+
+def default_mirror() -> str | None:
+    """$RTSR_DATA_MIRROR, else ../shared/sr-data when present."""
+    env = env_mirror()
+    if env is not None:
+        return str(env)
+    return str(DEFAULT_MIRROR) if (DEFAULT_MIRROR / "MANIFEST.tsv").is_file() else None

@@ -149,7 +149,118 @@ def leaderboard_section(step: dict, card: str) -> list[str]:
     return lines + table(["label", "model", "weights"], rows)
 
 
-SECTIONS = {"environment": environment_section, "data": lambda s, c: data_section(s),
+def reproduce_section(step: dict, card: str) -> list[str]:
+    """Our Bicubic++ beside the released checkpoint, each stage's curve, every run vs bicubic, what was published."""
+    lines = [f"## Reproduce: Bicubic++ and the baselines at the paper budget ({card})", ""]
+    reduced = step.get("reduced")
+    lines += [f"**Reduced ({reduced['kind']}):** {reduced['reason']}." if reduced else
+              "**Full paper budget:** every stage and every baseline at the paper's epochs.", ""]
+    lines += reproduce_setup(step)
+    if step.get("travel"):
+        lines += ["Travel plan (`python -m eval.gpu_suite.travel`: what a GPU machine receiving at most 64 MiB "
+                  "gets of this mirror):", "", *(f"- {line}" for line in step["travel"]), ""]
+    lines += released_vs_ours(step)
+    lines += stage_curves(step)
+    lines += runs_vs_bicubic(step)
+    published = step.get("published") or []
+    if published:
+        lines += ["Published with `training.publish` (copy to `models/trained/` to commit; the record "
+                  "holds card, commit, config, training-set fingerprint, epochs, curve, sha256):", ""]
+        lines += table(["name", "model", "epochs", "budget", "sha256"],
+                       [[f"`trained/{p['name']}.pt`", p["model"], fmt(p["epochs"], "d"), p["budget"],
+                         p["sha256"][:12]] for p in published])
+    return lines
+
+
+def reproduce_setup(step: dict) -> list[str]:
+    """Data, patch, optimiser, time plan and epochs of the reproduce step, in words."""
+    data, plan, base = step.get("data") or {}, step.get("plan") or {}, step.get("baseline_budget") or {}
+    lines = []
+    if data:
+        count = sum(len(v) for v in (data.get("images") or {}).values())
+        dropped = "; ".join(f"{k}: {v}" for k, v in (data.get("dropped") or {}).items()) or "none"
+        lines += [f"- Data: trained on {', '.join(data['train_sets'])} ({count} images, every one listed in "
+                  f"report.json) at LR patch {data['lr_patch']} (HR {data['hr_patch']}); training sets not used: "
+                  f"{dropped}; validated on {', '.join(data['val_sets'])}; tested on "
+                  f"{', '.join(data['test_sets']) or 'nothing'}"
+                  + (f" (not available: {', '.join(data['test_sets_missing'])})" if data.get("test_sets_missing")
+                     else "") + "."]
+    if plan:
+        lines += [f"- Budget `{plan['budget']}`: {plan['optimiser']}; stage 2 prunes to {plan['prune_target']} "
+                  "channels, stage 3 removes every bias.",
+                  f"- Time: {plan['seconds_available']:.0f} s available: {plan['bicubic_pp_s']:.0f} s for the three "
+                  f"stages, {plan['training_s'] - plan['bicubic_pp_s']:.0f} s for the baselines, "
+                  f"{plan['evaluation_s']:.0f} s for evaluation.",
+                  f"- Source of every number: this run on {plan['card']} (device {plan['device']}): training, "
+                  "validation and test PSNR; runtime "
+                  + ("the GPU protocol on this card." if plan["device"] == "cuda" else "not measured (CPU).")]
+    stages = step.get("stage_plans") or []
+    if stages:
+        lines += ["- Epochs per stage: " + ", ".join(f"{p['stage']} {p['epochs']} of {p['paper_epochs']} "
+                                                   f"(validated every {p['val_every']})" for p in stages) + "."]
+    if base:
+        lines += [f"- Baselines ({', '.join(plan.get('baselines', []))}): the same budget each, {base['epochs']} of "
+                  f"{base['paper_epochs']} epochs = {base['pairs']:,} pairs."]
+    return lines + [""] if lines else []
+
+
+def evaluation_index(step: dict) -> dict:
+    """{(label, dataset): evaluation row} of the rows that have a PSNR."""
+    return {(r["label"], r["dataset"]): r for r in step.get("evaluations") or [] if r.get("psnr_rgb") is not None}
+
+
+def ours_label(step: dict) -> str | None:
+    """The published name of the reproduced Bicubic++ (None before it was published)."""
+    return next((p["name"] for p in step.get("published") or [] if p["model"] == "bicubic_pp"), None)
+
+
+def released_vs_ours(step: dict) -> list[str]:
+    """Per test set: the released checkpoint's and our RGB / Y PSNR (dB) and the gap (ours - released, dB)."""
+    rows, ours, index = [], ours_label(step), evaluation_index(step)
+    for (label, dataset), released in index.items():
+        mine = index.get((ours, dataset))
+        if label != "bicubic_pp_released" or mine is None:
+            continue
+        rows.append([dataset, fmt(mine.get("images"), "d"), fmt(released["psnr_rgb"]), fmt(mine["psnr_rgb"]),
+                     fmt(mine["psnr_rgb"] - released["psnr_rgb"], "+.3f"), fmt(released["psnr_y"]),
+                     fmt(mine["psnr_y"]), fmt(mine["psnr_y"] - released["psnr_y"], "+.3f")])
+    if not rows:
+        return ["Released checkpoint vs ours: not measured (no released checkpoint, or no shared test set).", ""]
+    return ([f"Released checkpoint vs ours (`{ours}`), same images, dB; gap = ours - released:", ""]
+            + table(["set", "images", "released RGB", "ours RGB", "gap RGB", "released Y", "ours Y", "gap Y"], rows))
+
+
+def stage_curves(step: dict) -> list[str]:
+    """Each stage's validation curve: (epoch, RGB PSNR dB) pairs."""
+    curves = step.get("curves") or {}
+    lines = [f"- {stage}: " + " ".join(f"({e}, {db:.3f})" for e, db in curve) for stage, curve in curves.items()]
+    for b in step.get("baselines") or []:
+        if b.get("curve"):
+            lines.append(f"- {b['model']}: " + " ".join(f"({e}, {db:.3f})" for e, db in b["curve"]))
+    return ["Validation curves (epoch, RGB PSNR dB on the validation set):", "", *lines, ""] if lines else []
+
+
+def runs_vs_bicubic(step: dict) -> list[str]:
+    """Every evaluated run against bicubic on the same set: RGB / Y PSNR and the difference (dB), runtime (ms)."""
+    index, rows = evaluation_index(step), []
+    for (label, dataset), r in index.items():
+        bic = index.get(("bicubic", dataset))
+        if label == "bicubic" or bic is None:
+            continue
+        rows.append([label, dataset, fmt(r["psnr_rgb"]), fmt(r["psnr_rgb"] - bic["psnr_rgb"], "+.3f"),
+                     fmt(r["psnr_y"]), fmt(r["psnr_y"] - bic["psnr_y"], "+.3f"), fmt(r.get("runtime_ms"), ".4f"),
+                     r.get("runtime_on") or "not measured", r["origin"]])
+    notes = [f"- {r['label']} on {r['dataset']}: {r.get('error') or 'skipped: ' + str(r.get('skipped'))}"
+             for r in step.get("evaluations") or [] if r.get("psnr_rgb") is None]
+    if not rows and not notes:
+        return []
+    return (["Every run vs bicubic on the same images (dB; runtime: the GPU protocol, FP16, mean ms, on the first "
+             "test set; not measured on the CPU):", ""]
+            + table(["run", "set", "PSNR RGB", "vs bicubic", "PSNR Y", "vs bicubic Y", "runtime ms", "timed on",
+                     "weights"], rows) + ([*notes, ""] if notes else []))
+
+
+SECTIONS = {"reproduce": reproduce_section, "environment": environment_section, "data": lambda s, c: data_section(s),
             "gpu_tests": lambda s, c: gpu_tests_section(s), "protocol": protocol_section,
             "variants": variants_section, "sweep": lambda s, c: sweep_section(s),
             "training": training_section, "leaderboard": leaderboard_section}

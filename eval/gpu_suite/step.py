@@ -14,7 +14,18 @@ from pathlib import Path
 from core.cli import EXIT_FAILURE, EXIT_OK, cli_main, description
 from eval.gpu_suite.context import SuiteContext
 from eval.gpu_suite.record import Record
-from eval.gpu_suite.steps import FUNCTIONS, one_line
+from eval.gpu_suite.steps import FUNCTIONS as STEP_FUNCTIONS
+from eval.gpu_suite.steps import one_line
+
+
+def step_reproduce(ctx: SuiteContext, rec: Record) -> None:
+    """Step reproduce (``eval.gpu_suite.reproduce``), imported only when it runs: it loads torch."""
+    from eval.gpu_suite.reproduce import step_reproduce as reproduce
+
+    reproduce(ctx, rec)
+
+
+FUNCTIONS = {"reproduce": step_reproduce, **STEP_FUNCTIONS}  # every name in steps.STEPS
 
 
 @cli_main

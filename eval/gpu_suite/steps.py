@@ -19,13 +19,15 @@ from core.errors import one_line as first_line
 from core.protocol import GPU_PASSES, GPU_WARMUP
 from eval.gpu_suite.context import SuiteContext
 from eval.gpu_suite.record import Record
+from eval.gpu_suite.stages import STAGES
 
-STEPS = ("environment", "data", "gpu_tests", "protocol", "variants", "sweep", "training", "leaderboard")
-# Share of the budget each step may use (renormalised over the steps still to run).
-WEIGHTS = {"environment": 0.02, "data": 0.08, "gpu_tests": 0.12, "protocol": 0.13, "variants": 0.20,
-           "sweep": 0.07, "training": 0.23, "leaderboard": 0.15}
+STEPS = ("reproduce", "environment", "data", "gpu_tests", "protocol", "variants", "sweep", "training",
+         "leaderboard")
+# Share of the budget each step may use (renormalised over the steps still to run): reproduce first
+# and the largest (0.45 of the default 480 s: 216 s; alone, with --steps reproduce, the whole budget).
+WEIGHTS = {"reproduce": 0.45, "environment": 0.01, "data": 0.045, "gpu_tests": 0.065, "protocol": 0.07,
+           "variants": 0.11, "sweep": 0.04, "training": 0.125, "leaderboard": 0.085}
 EAGER_MODELS = ("bicubic", "bicubic_pp")
-STAGES = ("bicubic_pp_stage1", "bicubic_pp_stage2", "bicubic_pp_stage3")
 TRAIN_BUDGET = "cpu"  # conf/budget/ of the suite's training runs (the mirror profile's optimiser)
 PAPER_BUDGET = "paper"  # conf/budget/ of the throughput probe and the paper-profile estimate
 SUITE_SUFFIX = "_gpu"  # label suffix of the models this suite trains
@@ -59,24 +61,27 @@ def step_environment(ctx: SuiteContext, rec: Record) -> None:
 
 
 # -- 2. data -------------------------------------------------------------------------------------
-def step_data(ctx: SuiteContext, rec: Record) -> None:
-    """Fetch (mirror or embedded) and degrade every set the later steps use; a missing set is noted."""
+def prepare_set(name: str, ctx: SuiteContext) -> dict:
+    """Fetch (``datasets.fetch``: the mirror, $RTSR_DATA_MIRROR, or embedded) and degrade one set; its row."""
     from datasets.degrade import degrade_dataset
     from datasets.fetch import fetch
 
+    t0 = time.perf_counter()
+    try:
+        fetch([name], mirror=Path(ctx.mirror) if ctx.mirror else None, progress=False)
+        lr, _ = degrade_dataset(name, ctx.scale, progress=False)
+        return {"name": name, "ok": True, "images": len(list(Path(lr).glob("*.png"))),
+                "seconds": round(time.perf_counter() - t0, 2)}
+    except Exception as exc:  # noqa: BLE001  (a set the mirror lacks: later steps skip it)
+        return {"name": name, "ok": False, "error": one_line(exc)}
+
+
+def step_data(ctx: SuiteContext, rec: Record) -> None:
+    """Fetch (mirror or embedded) and degrade every set the later steps use; a missing set is noted."""
     names = dict.fromkeys([*ctx.test_sets, *ctx.train_sets, *ctx.val_sets, *ctx.throughput_sets,
                            ctx.fidelity_set])
-    mirror = Path(ctx.mirror) if ctx.mirror else None
     for name in names:
-        t0 = time.perf_counter()
-        try:
-            fetch([name], mirror=mirror, progress=False)
-            lr, _ = degrade_dataset(name, ctx.scale, progress=False)
-            images = len(list(Path(lr).glob("*.png")))
-            rec.append("sets", {"name": name, "ok": True, "images": images,
-                                "seconds": round(time.perf_counter() - t0, 2)})
-        except Exception as exc:  # noqa: BLE001  (a set the mirror lacks: later steps skip it)
-            rec.append("sets", {"name": name, "ok": False, "error": one_line(exc)})
+        rec.append("sets", prepare_set(name, ctx))
 
 
 # -- 3. the suite's GPU-marked tests -------------------------------------------------------------
@@ -257,11 +262,11 @@ def train_config(ctx: SuiteContext, section: str, budget: str = TRAIN_BUDGET, **
                              f"conf/ (budget={budget}) train.base + train.{section} and the GPU suite's settings")
 
 
-def prune_target() -> int:
-    """Stage 2's channel target (``prune.target`` of conf/)."""
+def prune_target(budget: str = TRAIN_BUDGET) -> int:
+    """Stage 2's channel target (``prune.target`` of conf/ with ``budget=<budget>``)."""
     from core.params import composed_params
 
-    return int(composed_params([f"budget={TRAIN_BUDGET}"])["prune"]["target"])
+    return int(composed_params([f"budget={budget}"])["prune"]["target"])
 
 
 def paper_pairs() -> int:
@@ -298,8 +303,7 @@ def stage_epochs(seconds: float, patches_per_s: float, pairs_per_epoch: int) -> 
 
 def three_stages(ctx: SuiteContext, rec: Record, budget: float) -> None:
     """Stage 1 (34 ch + bias) -> stage 2 (prune to 32, finetune) -> stage 3 (no bias, finetune) in ``budget`` s."""
-    from training.loop import train
-    from training.prune import prune_stage
+    from eval.gpu_suite.stages import final_run, run_stages
     from training.throughput import measure_throughput
 
     root = Path(ctx.work) / "train"
@@ -312,20 +316,11 @@ def three_stages(ctx: SuiteContext, rec: Record, budget: float) -> None:
     rec.put("plan", {"patches_per_s": probe["patches_per_s"], "pairs_per_epoch": pairs, "epochs": epochs,
                      "lr_patch": ctx.train_patch, "batch": ctx.train_batch, "train_sets": ctx.train_sets,
                      "val_sets": ctx.val_sets, "seconds_available": budget})
-    s1 = train(train_config(ctx, STAGES[0], out=str(root / "bicubic_pp_stage1"), epochs=epochs["stage1"],
-                            val_every=max(1, epochs["stage1"] // 4), pairs_per_epoch=pairs))
-    rec.put("stage1", s1)
-    s2 = prune_stage(train_config(ctx, STAGES[1], out=str(root / "bicubic_pp_stage2"),
-                                  init=str(root / "bicubic_pp_stage1" / "best.pt"), epochs=epochs["stage2"],
-                                  val_every=max(1, epochs["stage2"] // 2), pairs_per_epoch=pairs),
-                     target=prune_target())
-    rec.put("stage2", s2)
-    s3 = train(train_config(ctx, STAGES[2], out=str(root / "bicubic_pp"),
-                            init=str(root / "bicubic_pp_stage2" / "best.pt"), drop_bias=True,
-                            epochs=epochs["stage3"], val_every=max(1, epochs["stage3"] // 2),
-                            pairs_per_epoch=pairs))
-    rec.put("stage3", s3)
-    rec.put("checkpoint", str(root / "bicubic_pp" / "best.pt"))
+    validations = {"stage1": 4, "stage2": 2, "stage3": 2}  # validations per stage
+    run_stages(lambda section, **run: train_config(ctx, section, **run), root,
+               lambda key, done: (epochs[key], max(1, epochs[key] // validations[key])), prune_target(), rec,
+               pairs_per_epoch=pairs)
+    rec.put("checkpoint", str(final_run(root) / "best.pt"))
 
 
 def baselines(ctx: SuiteContext, rec: Record, budget: float) -> None:
@@ -391,19 +386,26 @@ def leaderboard_entries(ctx: SuiteContext) -> list[dict]:
     return entries
 
 
-def evaluate_entry(ctx: SuiteContext, entry: dict, dataset: str, results: Path, sr_root: Path) -> None:
-    """``eval.evaluate`` of one entry on one set: GPU protocol runtime on CUDA; on the CPU 1 pass, none with --quick."""
+def leaderboard_timing(ctx: SuiteContext) -> dict:
+    """EvalOptions timing of the leaderboard: GPU protocol on CUDA; on the CPU 1 pass, none with --quick."""
+    if ctx.device == "cuda":
+        return {"runtime": "gpu"}
+    return {"runtime": "off"} if ctx.quick else {"runtime": "cpu", "passes": 1, "warmup": 0}
+
+
+def evaluate_entry(ctx: SuiteContext, entry: dict, dataset: str, results: Path, sr_root: Path | None,
+                   timing: dict | None = None) -> dict:
+    """``eval.evaluate`` of one entry on one set (``timing``: EvalOptions runtime fields, default the
+    leaderboard's); the result is written to ``results`` and returned, SR PNGs under ``sr_root`` unless None."""
     from eval.evaluate import evaluate, write_result
     from eval.options import EvalOptions
 
-    if ctx.device == "cuda":
-        timing = {"runtime": "gpu"}
-    else:
-        timing = {"runtime": "off"} if ctx.quick else {"runtime": "cpu", "passes": 1, "warmup": 0}
+    save_sr = None if sr_root is None else sr_root / f"ntire23_x{ctx.scale}" / dataset / entry["label"]
     opts = EvalOptions(model=entry["model"], label=entry["label"], dataset=dataset, scale=ctx.scale,
-                       weights=entry["weights"], save_sr=sr_root / f"ntire23_x{ctx.scale}" / dataset / entry["label"],
-                       **timing)
-    write_result(evaluate(opts), results / f"{entry['label']}_{dataset}_x{ctx.scale}.json")
+                       weights=entry["weights"], save_sr=save_sr, **(timing or leaderboard_timing(ctx)))
+    result = evaluate(opts)
+    write_result(result, results / f"{entry['label']}_{dataset}_x{ctx.scale}.json")
+    return result
 
 
 def step_leaderboard(ctx: SuiteContext, rec: Record) -> None:
@@ -443,4 +445,6 @@ def step_leaderboard(ctx: SuiteContext, rec: Record) -> None:
         raise RuntimeError(f"eval.leaderboard exited {rc}")
 
 
-FUNCTIONS = {name: globals()[f"step_{name}"] for name in STEPS}
+# The steps defined here; step ``reproduce`` is ``eval.gpu_suite.reproduce.step_reproduce`` (it builds on
+# these helpers), added by ``eval.gpu_suite.step``.
+FUNCTIONS = {name: globals()[f"step_{name}"] for name in STEPS if name != "reproduce"}

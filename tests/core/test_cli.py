@@ -11,7 +11,7 @@ from datasets.registry import DatasetError
 
 CLI_MODULES = ("datasets.fetch", "datasets.degrade", "datasets.checksums.generate", "eval.evaluate",
                "eval.leaderboard", "eval.regress", "eval.sweep", "eval.gpu_suite.__main__",
-               "eval.gpu_suite.step", "training.train", "training.prune", "core.params")
+               "eval.gpu_suite.step", "eval.gpu_suite.travel", "training.train", "training.prune", "core.params")
 
 
 def test_known_error_is_one_line_and_exit_2(capsys):
