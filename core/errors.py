@@ -29,3 +29,8 @@ def one_line(exc: BaseException) -> str:
     """The first line of an exception's message (its class name when the message is empty)."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def typed_one_line(exc: BaseException) -> str:
+    """``Type: first line`` of an exception (``Type`` alone when it has no message), for records of failures."""
+    return f"{type(exc).__name__}: {one_line(exc)}" if str(exc).strip() else type(exc).__name__

@@ -18,5 +18,6 @@ CPU_PROTOCOL = "cpu-fp32"  # the labelled CPU fallback; never comparable with GP
 OUTPUT_HW = {"portrait": (3840, 2160), "landscape": (2160, 3840)}  # (H, W) of 4K out; input: // S
 ORIENTATION = "portrait"  # runtime_demo.py's tensor: randn(1, 3, 3840 // S, 2160 // S)
 GPU_WARMUP, GPU_PASSES = 50, 244
+FP16_TOLERANCE_DB = 0.05  # dB RGB PSNR drop of FP16 vs FP32 output that is flagged (evaluator, runtime variants)
 CPU_WARMUP, CPU_PASSES = 1, 5
 LR_720P = (720, 1280)  # (H, W) of the LR frame GFLOPs are quoted for

@@ -60,7 +60,7 @@ from core.io import check_output_dir, check_output_file, staging_dir, write_atom
 from core.overlap import refuse_overlap
 from core.paths import DEFAULT_MIRROR, REPO_ROOT, official_dir
 from core.progress import PlainLines, on_terminal, say
-from core.protocol import DEGRADATIONS, OUTPUT_HW
+from core.protocol import DEGRADATIONS, FP16_TOLERANCE_DB, OUTPUT_HW
 from core.quantize import OUTPUT_ROUNDING, to_uint8_rgb
 from core.schema import error_line
 from datasets.imageio import is_single_channel_mode, load_rgb, save_png
@@ -90,7 +90,6 @@ from models.external import identify
 from models.ntire23 import NTIRE23_PREFIX
 from models.registry import ModelError, create_model, describe, model_info, plugin_errors
 
-FP16_TOLERANCE_DB = 0.05  # dB RGB PSNR drop of FP16 vs FP32 that is flagged (evaluator and runtime variants)
 OUTPUT_MEAN_RANGE = (-0.5, 1.5)  # an output on the [0, 1] scale has its mean in [0, 1]; beyond: 0..255
 
 

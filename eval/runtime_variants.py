@@ -15,7 +15,7 @@ Input: ``randn`` in the protocol shape (``eval.runtime.input_shape``), or a toy 
 Fidelity: a variant's output on a test-set mosaic (``eval.mosaic``, same shape as timed) vs the
 FP32 eager output of the same model: RGB PSNR (uint8, clamp-x255-round) of both against the GT
 mosaic; ``drop_db`` = FP32 - variant; flagged when an output is NaN/Inf or ``drop_db`` exceeds
-``FP16_TOLERANCE_DB`` (``eval.evaluate``: the one FP16 fidelity tolerance, 0.05 dB).
+``core.protocol.FP16_TOLERANCE_DB`` (the one FP16 fidelity tolerance, 0.05 dB).
 """
 from __future__ import annotations
 
@@ -27,9 +27,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.protocol import FP16_TOLERANCE_DB
 from core.quantize import to_uint8_rgb
 from eval.errors import EvalError
-from eval.evaluate import FP16_TOLERANCE_DB, to_tensor
+from eval.evaluate import to_tensor
 from eval.metrics import psnr_rgb
 from eval.runtime import RuntimeUnavailable, frozen_copy, summarize, timed_passes
 from models.contract import from_model, to_model

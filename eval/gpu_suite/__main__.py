@@ -27,7 +27,7 @@ from core.cli import EXIT_FAILURE, EXIT_OK, cli_main, description
 from core.io import check_output_dir, write_atomic
 from core.paths import RELEASED_CHECKPOINT, REPO_ROOT, data_root, official_dir
 from eval.errors import EvalError
-from eval.gpu_suite.context import QUICK_LR_HW, SuiteContext, card_slug, default_mirror
+from eval.gpu_suite.context import QUICK_LR_HW, SuiteContext, card_slug, suite_mirror
 from eval.gpu_suite.record import read_record
 from eval.gpu_suite.report import markdown
 from eval.gpu_suite.steps import STEPS, WEIGHTS
@@ -91,12 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="validation sets of every training run (default demo; --quick: demo_valid)")
     p.add_argument("--throughput-sets", nargs="+", default=["demo_train"],
                    help="images for the 108-px throughput probe (default demo_train: every image fits)")
-    p.add_argument("--fidelity-set", default=None, help="mosaic source for variant fidelity (default set5; --quick: demo)")
-    p.add_argument("--mirror", default=None, help="dataset mirror folder (default: $RTSR_DATA_MIRROR; on the project's CI machines, the "
+    p.add_argument("--fidelity-set", default=None,
+                   help="mosaic source for variant fidelity (default set5; --quick: demo)")
+    p.add_argument("--mirror", default=None,
+                   help="dataset mirror folder (default: $RTSR_DATA_MIRROR; on the project's CI machines, the "
                         "sr-data folder of the shared/ folder beside the checkout)")
     p.add_argument("--official", default=None,
-                   help=f"released {RELEASED_CHECKPOINT} (default: $RTSR_OFFICIAL_DIR/{RELEASED_CHECKPOINT} when present; "
-                        "on the project's CI machines, the official/ folder of the shared/ folder beside the checkout)")
+                   help=f"released {RELEASED_CHECKPOINT} (default: $RTSR_OFFICIAL_DIR/{RELEASED_CHECKPOINT} "
+                        "when present; on the project's CI machines, the official/ folder of the shared/ folder "
+                        "beside the checkout)")
     p.add_argument("--weights-dir", default=None,
                    help="CPU-pipeline checkpoints <dir>/<model>/best.pt for the leaderboard (default <data>/train)")
     p.add_argument("--repeats", type=int, default=None, help="repeats of every timing (default 5; --quick: 2)")
@@ -159,7 +162,7 @@ def make_context(args: argparse.Namespace) -> SuiteContext:
         val_sets=args.val_sets or (["demo_valid"] if quick else ["demo"]),
         throughput_sets=list(args.throughput_sets),
         fidelity_set=args.fidelity_set or ("demo" if quick else "set5"),
-        mirror=args.mirror or default_mirror(), official=args.official or default_official(),
+        mirror=args.mirror or suite_mirror(), official=args.official or default_official(),
         weights_dir=weights_dir if Path(weights_dir).is_dir() else None,
         warmup=1 if quick else None, passes=2 if quick else None,
         repeats=args.repeats or (2 if quick else 5), lr_hw=list(QUICK_LR_HW) if quick else None,

@@ -69,7 +69,7 @@ def card_slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "device"
 
 
-def default_mirror() -> str | None:
+def suite_mirror() -> str | None:
     """$RTSR_DATA_MIRROR, else ../shared/sr-data when present."""
     env = env_mirror()
     if env is not None:

@@ -1,6 +1,8 @@
 """The suite's report as Markdown: one section per step, the card named in every table's heading."""
 from __future__ import annotations
 
+from core.protocol import FP16_TOLERANCE_DB
+
 
 def fmt(value, spec: str = ".3f") -> str:
     """``value`` formatted, or an empty cell for None."""
@@ -31,13 +33,14 @@ def environment_section(step: dict, card: str) -> list[str]:
     lines = [f"## Environment ({card})", ""]
     if gpu:
         smi = gpu.get("smi") or {}
-        lines += [f"- GPU: **{gpu.get('name')}**, {gpu.get('memory_gib')} GiB, compute capability "
-                  f"{gpu.get('capability')}, {gpu.get('multiprocessors')} SMs, driver {gpu.get('driver')}",
-                  f"- Clocks at start (nvidia-smi): SM {smi.get('clocks.sm', '?')} (max {smi.get('clocks.max.sm', '?')}), "
-                  f"memory {smi.get('clocks.mem', '?')}; power {smi.get('power.draw', '?')} / {smi.get('power.limit', '?')}; "
-                  f"{smi.get('temperature.gpu', '?')} C; {smi.get('pstate', '?')}"]
-    lines += [f"- torch {env.get('torch')}, CUDA {env.get('cuda')}, cuDNN {env.get('cudnn')}, "
-              f"torch_tensorrt importable: {env.get('torch_tensorrt')}",
+        lines += [(f"- GPU: **{gpu.get('name')}**, {gpu.get('memory_gib')} GiB, compute capability "
+                  f"{gpu.get('capability')}, {gpu.get('multiprocessors')} SMs, driver {gpu.get('driver')}"),
+                  (f"- Clocks at start (nvidia-smi): SM {smi.get('clocks.sm', '?')} "
+                  f"(max {smi.get('clocks.max.sm', '?')}), memory {smi.get('clocks.mem', '?')}; "
+                  f"power {smi.get('power.draw', '?')} / {smi.get('power.limit', '?')}; "
+                  f"{smi.get('temperature.gpu', '?')} C; {smi.get('pstate', '?')}")]
+    lines += [(f"- torch {env.get('torch')}, CUDA {env.get('cuda')}, cuDNN {env.get('cudnn')}, "
+              f"torch_tensorrt importable: {env.get('torch_tensorrt')}"),
               f"- CPU: {env.get('cpu')} ({env.get('cpu_count')} logical cores)", ""]
     return lines
 
@@ -51,8 +54,8 @@ def data_section(step: dict) -> list[str]:
 
 def gpu_tests_section(step: dict) -> list[str]:
     """The pytest summary."""
-    return ["## GPU tests", "", f"`{step.get('command', 'pytest -m gpu')}`: **{step.get('summary')}** "
-            f"(exit {step.get('exit_code')}, {fmt(step.get('seconds'), '.0f')} s)", ""]
+    return ["## GPU tests", "", (f"`{step.get('command', 'pytest -m gpu')}`: **{step.get('summary')}** "
+            f"(exit {step.get('exit_code')}, {fmt(step.get('seconds'), '.0f')} s)"), ""]
 
 
 def protocol_section(step: dict, card: str) -> list[str]:
@@ -69,10 +72,10 @@ def protocol_section(step: dict, card: str) -> list[str]:
             "landscape median ms", "call", "peak MiB", "error"]
     s = step.get("settings") or {}
     return ([f"## Protocol runtime ({card}, input {'x'.join(map(str, shape))})", "",
-             "Each figure: mean/median/CV over repeats of the protocol's mean "
+             ("Each figure: mean/median/CV over repeats of the protocol's mean "
              f"({s.get('warmup') or 50} warm-up, {s.get('passes') or 244} passes, events per pass + synchronize); "
              "`eager` is the suite's own loop (one event pair around all passes); landscape is the "
-             "2160/S x 3840/S option.", ""] + table(head, rows))
+             "2160/S x 3840/S option."), ""] + table(head, rows))
 
 
 def variants_section(step: dict, card: str) -> list[str]:
@@ -86,9 +89,9 @@ def variants_section(step: dict, card: str) -> list[str]:
                      fmt(fid.get("drop_db"), ".4f"), flag, r.get("error") or r.get("skipped") or ""])
     mosaic = step.get("mosaic") or {}
     return ([f"## Runtime variants ({card}; not challenge figures)", "",
-             f"Fidelity: FP16 output of the variant on a {mosaic.get('set')} mosaic "
+             (f"Fidelity: FP16 output of the variant on a {mosaic.get('set')} mosaic "
              f"({'x'.join(map(str, mosaic.get('lr_shape', [])[:2]))} LR) vs the FP32 eager output, RGB PSNR "
-             "against the GT mosaic; flagged when NaN/Inf or a drop over 0.01 dB.", ""]
+             f"against the GT mosaic; flagged when NaN/Inf or a drop over {FP16_TOLERANCE_DB} dB."), ""]
             + table(["model", "variant", "median ms", "CV", "PSNR FP32", "PSNR variant", "drop dB", "fidelity",
                      "note"], rows))
 
@@ -110,13 +113,13 @@ def training_section(step: dict, card: str) -> list[str]:
     lines += table(["LR patch", "batch", "AMP", "patches/s", "timed steps"], rows)
     est = step.get("paper_profile_estimate")
     if est:
-        lines += [f"Paper profile estimate: {est['pairs']:,} patch pairs at {est['patches_per_s']:,.0f}/s = "
-                  f"**{est['hours_training_steps']:.2f} h** ({est['note']}).", ""]
+        lines += [(f"Paper profile estimate: {est['pairs']:,} patch pairs at {est['patches_per_s']:,.0f}/s = "
+                  f"**{est['hours_training_steps']:.2f} h** ({est['note']})."), ""]
     plan = step.get("plan")
     if plan:
-        lines += [f"Three stages in the time left: LR patch {plan['lr_patch']}, batch {plan['batch']}, "
+        lines += [(f"Three stages in the time left: LR patch {plan['lr_patch']}, batch {plan['batch']}, "
                   f"{plan['pairs_per_epoch']} pairs per epoch, epochs {plan['epochs']}, trained on "
-                  f"{', '.join(plan['train_sets'])}, validated on {', '.join(plan['val_sets'])}.", ""]
+                  f"{', '.join(plan['train_sets'])}, validated on {', '.join(plan['val_sets'])}."), ""]
         rows = []
         for stage in ("stage1", "stage2", "stage3"):
             s = step.get(stage)
@@ -140,8 +143,8 @@ def training_section(step: dict, card: str) -> list[str]:
 
 def leaderboard_section(step: dict, card: str) -> list[str]:
     """Which models and sets went into the GPU leaderboard."""
-    lines = [f"## GPU leaderboard ({card})", "", "Ranked tables: [leaderboard.md](leaderboard.md); results in "
-             "`results/`.", ""]
+    lines = [f"## GPU leaderboard ({card})", "", ("Ranked tables: [leaderboard.md](leaderboard.md); results in "
+             "`results/`."), ""]
     missing = step.get("test_sets_missing") or []
     if missing:
         lines += [f"Test sets not available on this machine: {', '.join(missing)}.", ""]
@@ -157,15 +160,15 @@ def reproduce_section(step: dict, card: str) -> list[str]:
               "**Full paper budget:** every stage and every baseline at the paper's epochs.", ""]
     lines += reproduce_setup(step)
     if step.get("travel"):
-        lines += ["Travel plan (`python -m eval.gpu_suite.travel`: what a GPU machine receiving at most 64 MiB "
-                  "gets of this mirror):", "", *(f"- {line}" for line in step["travel"]), ""]
+        lines += [("Travel plan (`python -m eval.gpu_suite.travel`: what a GPU machine receiving at most 64 MiB "
+                  "gets of this mirror):"), "", *(f"- {line}" for line in step["travel"]), ""]
     lines += released_vs_ours(step)
     lines += stage_curves(step)
     lines += runs_vs_bicubic(step)
     published = step.get("published") or []
     if published:
-        lines += ["Published with `training.publish` (copy to `models/trained/` to commit; the record "
-                  "holds card, commit, config, training-set fingerprint, epochs, curve, sha256):", ""]
+        lines += [("Published with `training.publish` (copy to `models/trained/` to commit; the record "
+                  "holds card, commit, config, training-set fingerprint, epochs, curve, sha256):"), ""]
         lines += table(["name", "model", "epochs", "budget", "sha256"],
                        [[f"`trained/{p['name']}.pt`", p["model"], fmt(p["epochs"], "d"), p["budget"],
                          p["sha256"][:12]] for p in published])
@@ -186,11 +189,11 @@ def reproduce_setup(step: dict) -> list[str]:
                   + (f" (not available: {', '.join(data['test_sets_missing'])})" if data.get("test_sets_missing")
                      else "") + "."]
     if plan:
-        lines += [f"- Budget `{plan['budget']}`: {plan['optimiser']}; stage 2 prunes to {plan['prune_target']} "
-                  "channels, stage 3 removes every bias.",
-                  f"- Time: {plan['seconds_available']:.0f} s available: {plan['bicubic_pp_s']:.0f} s for the three "
+        lines += [(f"- Budget `{plan['budget']}`: {plan['optimiser']}; stage 2 prunes to {plan['prune_target']} "
+                  "channels, stage 3 removes every bias."),
+                  (f"- Time: {plan['seconds_available']:.0f} s available: {plan['bicubic_pp_s']:.0f} s for the three "
                   f"stages, {plan['training_s'] - plan['bicubic_pp_s']:.0f} s for the baselines, "
-                  f"{plan['evaluation_s']:.0f} s for evaluation.",
+                  f"{plan['evaluation_s']:.0f} s for evaluation."),
                   f"- Source of every number: this run on {plan['card']} (device {plan['device']}): training, "
                   "validation and test PSNR; runtime "
                   + ("the GPU protocol on this card." if plan["device"] == "cuda" else "not measured (CPU).")]
@@ -199,8 +202,8 @@ def reproduce_setup(step: dict) -> list[str]:
         lines += ["- Epochs per stage: " + ", ".join(f"{p['stage']} {p['epochs']} of {p['paper_epochs']} "
                                                    f"(validated every {p['val_every']})" for p in stages) + "."]
     if base:
-        lines += [f"- Baselines ({', '.join(plan.get('baselines', []))}): the same budget each, {base['epochs']} of "
-                  f"{base['paper_epochs']} epochs = {base['pairs']:,} pairs."]
+        lines += [(f"- Baselines ({', '.join(plan.get('baselines', []))}): the same budget each, {base['epochs']} of "
+                  f"{base['paper_epochs']} epochs = {base['pairs']:,} pairs.")]
     return lines + [""] if lines else []
 
 
@@ -254,8 +257,8 @@ def runs_vs_bicubic(step: dict) -> list[str]:
              for r in step.get("evaluations") or [] if r.get("psnr_rgb") is None]
     if not rows and not notes:
         return []
-    return (["Every run vs bicubic on the same images (dB; runtime: the GPU protocol, FP16, mean ms, on the first "
-             "test set; not measured on the CPU):", ""]
+    return ([("Every run vs bicubic on the same images (dB; runtime: the GPU protocol, FP16, mean ms, on the first "
+             "test set; not measured on the CPU):"), ""]
             + table(["run", "set", "PSNR RGB", "vs bicubic", "PSNR Y", "vs bicubic Y", "runtime ms", "timed on",
                      "weights"], rows) + ([*notes, ""] if notes else []))
 

@@ -21,6 +21,7 @@ import shutil
 import time
 from pathlib import Path
 
+from core.errors import typed_one_line
 from eval.gpu_suite.context import SuiteContext
 from eval.gpu_suite.patch import PAPER_LR_PATCH, RELEASED_LR_PATCH, choose_patch, lr_sides
 from eval.gpu_suite.record import Record
@@ -31,7 +32,6 @@ from eval.gpu_suite.steps import (
     available,
     conf_values,
     evaluate_entry,
-    one_line,
     prepare_set,
     prune_target,
     time_left,
@@ -62,7 +62,7 @@ def travel(ctx: SuiteContext, rec: Record) -> None:
     try:
         rec.put("travel", plan_lines(travel_plan(Path(ctx.mirror), ctx.scale)))
     except Exception as exc:  # noqa: BLE001  (e.g. no git on the device copy: recorded, the step goes on)
-        rec.put("travel", [f"travel plan not computed: {one_line(exc)}"])
+        rec.put("travel", [f"travel plan not computed: {typed_one_line(exc)}"])
 
 
 def training_patch(ctx: SuiteContext, rec: Record) -> dict:
@@ -203,7 +203,7 @@ def train_baselines(ctx: SuiteContext, rec: Record, patch: dict, root: Path, dea
             row, startup = probe(cfg, ctx, images=(lrs, hrs))
             rates[name] = row["patches_per_s"]
         except Exception as exc:  # noqa: BLE001  (recorded; the other baselines still train)
-            rec.append("baselines", {"model": name, "error": one_line(exc)})
+            rec.append("baselines", {"model": name, "error": typed_one_line(exc)})
     del lrs, hrs
     epochs = 1 if ctx.quick else equal_epochs(deadline - time.time(), rates, startup, values)
     pairs = epochs * (QUICK_PAIRS if ctx.quick else values["pairs_per_epoch"])
@@ -221,7 +221,7 @@ def train_baselines(ctx: SuiteContext, rec: Record, patch: dict, root: Path, dea
                                      "curve": run_curve(root / name)})
             runs[name] = root / name
         except Exception as exc:  # noqa: BLE001  (recorded; the next baseline still trains)
-            rec.append("baselines", {"model": name, "error": one_line(exc)})
+            rec.append("baselines", {"model": name, "error": typed_one_line(exc)})
     return runs
 
 
@@ -263,7 +263,7 @@ def eval_entries(ctx: SuiteContext, published: list[dict]) -> list[dict]:
 
 
 def evaluate_all(ctx: SuiteContext, rec: Record, entries: list[dict]) -> None:
-    """Every entry on every prepared test set; RGB/Y PSNR (dB) and, on CUDA, the protocol runtime (ms) of the first set."""
+    """Every entry on every prepared test set: RGB/Y PSNR (dB); on CUDA the protocol runtime (ms) of the first set."""
     results = Path(ctx.out) / "reproduce"
     shutil.rmtree(results, ignore_errors=True)
     sets = [s for s in ctx.test_sets if available(s, ctx)]
@@ -282,7 +282,7 @@ def evaluate_all(ctx: SuiteContext, rec: Record, entries: list[dict]) -> None:
                 row.update(psnr_rgb=result["psnr_rgb"], psnr_y=result["psnr_y"], images=len(result["per_image"]),
                            runtime_ms=runtime.get("mean_ms"), runtime_on=ctx.card if runtime else None)
             except Exception as exc:  # noqa: BLE001  (recorded; the other evaluations still run)
-                row["error"] = one_line(exc)
+                row["error"] = typed_one_line(exc)
             longest = max(longest, time.perf_counter() - t0)
             rec.append("evaluations", row)
 
@@ -299,8 +299,9 @@ def reduction(ctx: SuiteContext, rec: Record) -> dict | None:
     if short or (base and base["epochs"] < base["paper_epochs"]):
         baselines = (f"baselines {base['epochs']} of {base['paper_epochs']} ({base['pairs']:,} pairs each)" if base
                      else "baselines not trained")
+        done = "/".join(map(str, stages))
         return {"kind": "scaled", "reason": f"epochs scaled down to fit the step's time: Bicubic++ stages "
-                                            f"{'/'.join(map(str, stages))} of {paper(STAGES[0])['epochs']}, {baselines}"}
+                                            f"{done} of {paper(STAGES[0])['epochs']}, {baselines}"}
     return None
 
 

@@ -12,10 +12,10 @@ import traceback
 from pathlib import Path
 
 from core.cli import EXIT_FAILURE, EXIT_OK, cli_main, description
+from core.errors import typed_one_line
 from eval.gpu_suite.context import SuiteContext
 from eval.gpu_suite.record import Record
 from eval.gpu_suite.steps import FUNCTIONS as STEP_FUNCTIONS
-from eval.gpu_suite.steps import one_line
 
 
 def step_reproduce(ctx: SuiteContext, rec: Record) -> None:
@@ -42,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         FUNCTIONS[args.name](ctx, rec)
     except Exception as exc:  # noqa: BLE001  (recorded, never hidden: the suite goes on)
-        rec.put("error", one_line(exc))
+        rec.put("error", typed_one_line(exc))
         rec.put("traceback", traceback.format_exc().strip().splitlines()[-8:])
-        print(f"step {args.name} failed: {one_line(exc)}", file=sys.stderr)
+        print(f"step {args.name} failed: {typed_one_line(exc)}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
 

@@ -14,8 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from core.errors import RtsrError
-from core.errors import one_line as first_line
+from core.errors import RtsrError, one_line, typed_one_line
 from core.protocol import GPU_PASSES, GPU_WARMUP
 from eval.gpu_suite.context import SuiteContext
 from eval.gpu_suite.record import Record
@@ -37,11 +36,6 @@ RELEASED_LABEL = "bicubic_pp_released"
 def time_left(ctx: SuiteContext) -> float:
     """Seconds until the running step's deadline."""
     return ctx.step_deadline - time.time()
-
-
-def one_line(exc: BaseException) -> str:
-    """``Type: first line`` of an exception (``Type`` alone when it has no message)."""
-    return f"{type(exc).__name__}: {first_line(exc)}" if str(exc).strip() else type(exc).__name__
 
 
 def available(name: str, ctx: SuiteContext) -> bool:
@@ -73,7 +67,7 @@ def prepare_set(name: str, ctx: SuiteContext) -> dict:
         return {"name": name, "ok": True, "images": len(list(Path(lr).glob("*.png"))),
                 "seconds": round(time.perf_counter() - t0, 2)}
     except Exception as exc:  # noqa: BLE001  (a set the mirror lacks: later steps skip it)
-        return {"name": name, "ok": False, "error": one_line(exc)}
+        return {"name": name, "ok": False, "error": typed_one_line(exc)}
 
 
 def step_data(ctx: SuiteContext, rec: Record) -> None:
@@ -153,7 +147,7 @@ def step_protocol(ctx: SuiteContext, rec: Record) -> None:
                                             orientation="landscape")["mean_ms"] for _ in range(ctx.repeats)]
                     row["protocol_landscape"] = repeat_stats(land)
         except Exception as exc:  # noqa: BLE001  (recorded in the report, never hidden)
-            row["error"] = one_line(exc)
+            row["error"] = typed_one_line(exc)
         rec.append("models", row)
 
 
@@ -215,7 +209,7 @@ def step_variants(ctx: SuiteContext, rec: Record) -> None:
                 except RuntimeUnavailable as exc:  # e.g. torch_tensorrt not installed
                     row["skipped"] = str(exc)
                 except Exception as exc:  # noqa: BLE001  (recorded in the report, never hidden)
-                    row["error"] = one_line(exc)
+                    row["error"] = typed_one_line(exc)
             rec.append("rows", row)
     rec.put("running", None)
     bad = [r for r in rec.data.get("rows", []) if "fidelity" in r and not r["fidelity"]["ok"]]
@@ -344,7 +338,7 @@ def baselines(ctx: SuiteContext, rec: Record, budget: float) -> None:
             rec.append("baselines", {"model": name, "epochs": epochs, "patches_per_s": probe["patches_per_s"],
                                      "summary": summary})
         except Exception as exc:  # noqa: BLE001  (recorded; the next baseline still trains)
-            rec.append("baselines", {"model": name, "error": one_line(exc)})
+            rec.append("baselines", {"model": name, "error": typed_one_line(exc)})
 
 
 def step_training(ctx: SuiteContext, rec: Record) -> None:
@@ -434,7 +428,7 @@ def step_leaderboard(ctx: SuiteContext, rec: Record) -> None:
             try:
                 evaluate_entry(ctx, entry, dataset, results, sr_root)
             except RtsrError as exc:  # as the CLI would: exit status 2 and its one-line error
-                row.update({"exit": 2, "error": first_line(exc)})
+                row.update({"exit": 2, "error": one_line(exc)})
             rec.append("evaluations", row)
     if not sets or not any(results.glob("*.json")):
         raise RuntimeError("no test set could be evaluated (see the data step)")

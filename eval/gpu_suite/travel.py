@@ -1,14 +1,15 @@
 """``python -m eval.gpu_suite.travel``: which mirror images go to the GPU machine for the reproduce step.
 
 The device machine receives at most 64 MiB in all: the repository's tracked files plus the carried
-paths (``--also``: wheels or other carried paths, counted first). The plan takes the image sizes from the mirror's MANIFEST.tsv and adds whole sets (the
-mirror code path, ``datasets.fetch``, reads a set only when all its files are there) in this
-order: the test sets Set5 and Set14 (required), each training set whose every image fits the
-reproduce step's LR patch (``eval.gpu_suite.patch``), then Urban100, each only while the total
-stays under the limit; a set left out is named with the reason. ``--stage DEST`` copies the
-chosen files and their MANIFEST.tsv rows to ``DEST/sr-data`` (a mirror of its own, read through
-``$RTSR_DATA_MIRROR`` on the device) and the released checkpoint, when present, to
-``DEST/official`` (git-ignored under data/; never committed). Sizes are bytes (MiB = 2**20 bytes).
+paths (``--also``: wheels or other carried paths, counted first). The plan takes the image sizes
+from the mirror's MANIFEST.tsv and adds whole sets (the mirror code path, ``datasets.fetch``, reads
+a set only when all its files are there) in this order: the test sets Set5 and Set14 (required),
+each training set whose every image fits the reproduce step's LR patch (``eval.gpu_suite.patch``),
+then Urban100, each only while the total stays under the limit; a set left out is named with the
+reason. ``--stage DEST`` copies the chosen files and their MANIFEST.tsv rows to ``DEST/sr-data`` (a
+mirror of its own, read through ``$RTSR_DATA_MIRROR`` on the device) and the released checkpoint,
+when present, to ``DEST/official`` (git-ignored under data/; never committed). Sizes are bytes (MiB
+= 2**20 bytes).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from core.cli import cli_main, description
 from core.io import write_atomic
 from core.paths import RELEASED_CHECKPOINT, REPO_ROOT, official_dir
 from eval.errors import EvalError
-from eval.gpu_suite.context import default_mirror
+from eval.gpu_suite.context import suite_mirror
 from eval.gpu_suite.patch import PAPER_LR_PATCH, RELEASED_LR_PATCH
 
 LIMIT_BYTES = 64 * 2**20  # what the device machine receives in all
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--also", nargs="+", type=Path, default=[], metavar="PATH",
                    help="other paths the device call carries, counted first, e.g. a folder of wheels (default: none)")
     args = p.parse_args(argv)
-    mirror = args.mirror or default_mirror()
+    mirror = args.mirror or suite_mirror()
     if mirror is None:
         raise EvalError("no mirror: give --mirror the sr-data folder or set $RTSR_DATA_MIRROR")
     plan = travel_plan(Path(mirror), args.scale, also=args.also)
