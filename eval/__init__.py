@@ -1,1 +1,4 @@
-"""Evaluation: metrics, runtime, score, the evaluator, leaderboard and regression gate."""
+"""Evaluation: metrics, colour, score, runtime, provenance and the evaluator.
+
+Reporting (tables, page, gate) is ``eval/report/``, the GPU suite ``eval/gpu_suite/``.
+"""

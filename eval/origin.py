@@ -26,7 +26,7 @@ from pathlib import Path
 from core.paths import REPO_ROOT, data_root
 
 KINDS = ("trained_here", "committed", "released", "none", "random", "user")
-FIXED_KINDS = ("committed", "released")  # fixed weights whose numbers must not move (eval.regress)
+FIXED_KINDS = ("committed", "released")  # fixed weights whose numbers must not move (eval.report.regress)
 TRAIN_DIRS = ("train", "ablation/train")  # under the data root: where the pipelines' training stages write
 CPU_BUDGETS = ("cpu", "demo")  # conf/budget/ names whose training runs on the CPU in minutes
 CPU_BUDGET_NOTE = ("CPU budget: rows marked 'trained here, CPU budget' were trained for minutes on a "

@@ -2,8 +2,8 @@
 
 Every block a reader uses has a type (pydantic, strict like the configs, ``core.schema``): a string
 where a mapping goes, a list where a name goes, a zero-size shape or a number where a path goes is
-a ``ValidationError``, which ``eval.resultfiles`` turns into one line naming the file and the field.
-Unknown keys are allowed (results carry more than is read); ``eval.resultfiles`` checks the
+a ``ValidationError``, which ``eval.report.resultfiles`` turns into one line naming the file and the field.
+Unknown keys are allowed (results carry more than is read); ``eval.report.resultfiles`` checks the
 per-image values and their means itself.
 """
 from __future__ import annotations

@@ -13,7 +13,7 @@ from core.paths import REPO_ROOT
 
 COMMANDS = ("core.params", "datasets.fetch", "datasets.degrade", "datasets.fingerprint",
             "training.train", "training.prune", "eval.evaluate", "eval.leaderboard", "eval.regress",
-            "eval.sweep", "eval.gpu_suite.__main__", "eval.gpu_suite.step", "eval.gpu_suite.travel")
+            "eval.gpu_suite.sweep", "eval.gpu_suite.__main__", "eval.gpu_suite.step", "eval.gpu_suite.travel")
 
 
 class Parsed(Exception):

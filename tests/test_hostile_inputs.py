@@ -18,8 +18,8 @@ from PIL import Image
 from core.cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, cli_main
 from eval.evaluate import SR_MARKER
 from eval.evaluate import main as evaluate_main
-from eval.leaderboard import main as leaderboard_main
-from eval.regress import main as regress_main
+from eval.report.leaderboard import main as leaderboard_main
+from eval.report.regress import main as regress_main
 from eval.zoo import main as zoo_main
 from models import create_model
 from tests.eval.results_factory import make_result, write_result

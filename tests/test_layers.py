@@ -5,12 +5,12 @@ Bottom to top (README, "Layout"):
     datasets    HR sets, fetching, degradation, training patches
     baselines   plain torch networks of the baselines (no registry)
     models      the registry, Bicubic++, the built-in table (zoo), checkpoint adapters, run helpers
-    eval        evaluation: colour, metrics, score, runtime, provenance, evaluate, runtime variants,
-                mosaic, channels sweep
+    eval        evaluation (the folder eval/ less its two subfolders): colour, metrics, score, runtime,
+                provenance, result schema, weights origin, evaluate, released-checkpoint runs (zoo)
     training | reporting   two independent tops: training/ (loop, config, throughput, pruning, ...)
-                and the eval modules that read result JSON (resultfiles, leaderboard, plots, site,
-                regress)
-    orchestration   the GPU suite (``eval.gpu_suite``): runs evaluation, training and reporting
+                and eval/report/ (resultfiles, leaderboard, plots, crops, site, regress, ablations),
+                with its two entry modules eval/leaderboard.py and eval/regress.py
+    orchestration   the GPU suite (eval/gpu_suite/): runs evaluation, training and reporting
 A module may import its own layer and the layers below; training and reporting never import each other.
 """
 from __future__ import annotations
@@ -19,18 +19,25 @@ import pytest
 
 from tests.importgraph import PACKAGES, direct_imports, module_files
 
-REPORTING = {"eval.resultfiles", "eval.leaderboard", "eval.plots", "eval.site", "eval.regress",
-             "eval.ablation_metrics", "eval.ablations"}
-ORCHESTRATION = "eval.gpu_suite"  # a package: every module in it
+ORCHESTRATION = "eval.gpu_suite"  # the folder eval/gpu_suite/: every module in it
+REPORTING = "eval.report"  # the folder eval/report/: every module in it
+ENTRY_MODULES = ("eval.leaderboard", "eval.regress")  # `python -m` entries of eval/report/ that users call
 LAYERS = (("core",), ("datasets",), ("baselines",), ("models",), ("eval",), ("training", "reporting"),
           ("orchestration",))
 
 
+def in_package(module: str, package: str) -> bool:
+    """True for ``package`` itself and every module under its folder."""
+    return module == package or module.startswith(package + ".")
+
+
 def group_of(module: str) -> str:
-    """The layer group of a project module: its package, or reporting/orchestration inside eval/."""
-    if module == ORCHESTRATION or module.startswith(ORCHESTRATION + "."):
+    """The layer group of a project module, by its folder: eval/report/ and eval/gpu_suite/ are their own."""
+    if in_package(module, ORCHESTRATION):
         return "orchestration"
-    return "reporting" if module in REPORTING else module.split(".")[0]
+    if in_package(module, REPORTING) or module in ENTRY_MODULES:
+        return "reporting"
+    return module.split(".")[0]
 
 
 def layer_of(module: str) -> tuple[int, str]:
@@ -115,9 +122,9 @@ def test_no_package_cycle():
 
 @pytest.mark.parametrize("module, target", [("core.io", "datasets.paths"), ("models.catalog", "eval.metrics"),
                                             ("eval.metrics", "training.config"),
-                                            ("training.loop", "eval.leaderboard"),
-                                            ("eval.site", "eval.gpu_suite.steps"),
-                                            ("eval.evaluate", "eval.site")])
+                                            ("training.loop", "eval.report.leaderboard"),
+                                            ("eval.report.site", "eval.gpu_suite.steps"),
+                                            ("eval.evaluate", "eval.report.site")])
 def test_the_check_catches_a_wrong_import(monkeypatch, module, target):
     """A planted upward (or sideways) import is reported: the layer test can fail."""
     real = direct_imports

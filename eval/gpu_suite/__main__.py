@@ -30,10 +30,10 @@ from eval.errors import EvalError
 from eval.gpu_suite.context import QUICK_LR_HW, SuiteContext, card_slug, suite_mirror
 from eval.gpu_suite.record import read_record
 from eval.gpu_suite.report import markdown
+from eval.gpu_suite.runtime_variants import VARIANTS
 from eval.gpu_suite.steps import STEPS, WEIGHTS
+from eval.gpu_suite.sweep import DEFAULT_CHANNELS, parse_channels
 from eval.provenance import cpu_name, git_commit
-from eval.runtime_variants import VARIANTS
-from eval.sweep import DEFAULT_CHANNELS, parse_channels
 
 MIN_STEP_S = 20.0  # no step starts with less than this left
 GRACE_S = 8.0  # a step aims to finish this long before it is killed

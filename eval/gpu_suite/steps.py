@@ -114,8 +114,8 @@ def step_protocol(ctx: SuiteContext, rec: Record) -> None:
     import torch
 
     import models  # noqa: F401  (registers every model)
+    from eval.gpu_suite.runtime_variants import repeat_stats, time_variant
     from eval.runtime import input_shape, measure_runtime
-    from eval.runtime_variants import repeat_stats, time_variant
     from models.cost import count_flops, count_params
     from models.registry import create_model, list_models
 
@@ -155,7 +155,7 @@ def step_protocol(ctx: SuiteContext, rec: Record) -> None:
 def fidelity_mosaic(ctx: SuiteContext):
     """(LR mosaic, GT mosaic) of the fidelity set at the timed input size."""
     from datasets.paths import gt_dir, lr_dir
-    from eval.mosaic import build_mosaic, load_degraded_pairs
+    from eval.gpu_suite.mosaic import build_mosaic, load_degraded_pairs
     from eval.runtime import input_shape
 
     if not available(ctx.fidelity_set, ctx):
@@ -179,8 +179,8 @@ def step_variants(ctx: SuiteContext, rec: Record) -> None:
     import torch
 
     import models  # noqa: F401
+    from eval.gpu_suite.runtime_variants import CUDA_ONLY, fidelity, reference_psnr, time_variant
     from eval.runtime import RuntimeUnavailable, input_shape
-    from eval.runtime_variants import CUDA_ONLY, fidelity, reference_psnr, time_variant
 
     lr, gt = fidelity_mosaic(ctx)
     rec.put("mosaic", {"set": ctx.fidelity_set, "lr_shape": list(lr.shape), "gt_shape": list(gt.shape)})
@@ -218,8 +218,8 @@ def step_variants(ctx: SuiteContext, rec: Record) -> None:
 
 # -- 6. the channels sweep -----------------------------------------------------------------------
 def step_sweep(ctx: SuiteContext, rec: Record) -> None:
-    """Bicubic++ runtime against channels (``eval.sweep``), plus sweep.png in the report folder."""
-    from eval.sweep import sweep, title_for, write_outputs
+    """Bicubic++ runtime against channels (``eval.gpu_suite.sweep``), plus sweep.png in the report folder."""
+    from eval.gpu_suite.sweep import sweep, title_for, write_outputs
 
     rows = []
     for ch in ctx.sweep_channels:
@@ -408,7 +408,7 @@ def step_leaderboard(ctx: SuiteContext, rec: Record) -> None:
 
     import models  # noqa: F401
     from core.hashing import file_sha256
-    from eval.leaderboard import main as leaderboard_main
+    from eval.report.leaderboard import main as leaderboard_main
 
     results, sr_root = Path(ctx.out) / "results", Path(ctx.work) / "sr"
     shutil.rmtree(results, ignore_errors=True)
@@ -436,7 +436,7 @@ def step_leaderboard(ctx: SuiteContext, rec: Record) -> None:
                            "--scale", str(ctx.scale), "--no-site"])  # the report stays small enough to commit
     rec.put("leaderboard_exit", rc)
     if rc != 0:
-        raise RuntimeError(f"eval.leaderboard exited {rc}")
+        raise RuntimeError(f"eval.report.leaderboard exited {rc}")
 
 
 # The steps defined here; step ``reproduce`` is ``eval.gpu_suite.reproduce.step_reproduce`` (it builds on

@@ -10,7 +10,7 @@ from core.errors import RtsrError
 from datasets.registry import DatasetError
 
 CLI_MODULES = ("datasets.fetch", "datasets.degrade", "datasets.checksums.generate", "eval.evaluate",
-               "eval.leaderboard", "eval.regress", "eval.sweep", "eval.gpu_suite.__main__",
+               "eval.leaderboard", "eval.regress", "eval.gpu_suite.sweep", "eval.gpu_suite.__main__",
                "eval.gpu_suite.step", "eval.gpu_suite.travel", "training.train", "training.prune", "core.params")
 
 

@@ -9,7 +9,7 @@ from core.hashing import file_sha256
 from core.paths import data_root
 from eval import weights_origin as wo
 from eval.origin import Origin, origin_of, origin_text
-from eval.resultfiles import ResultError, load_result
+from eval.report.resultfiles import ResultError, load_result
 from models.errors import ModelError
 from models.external import zoo_entry
 from tests.eval.results_factory import make_result, write_result

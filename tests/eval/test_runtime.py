@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from eval.errors import EvalError
+from eval.gpu_suite.runtime_variants import build_runner
 from eval.runtime import RuntimeUnavailable, input_shape, measure_runtime, summarize
-from eval.runtime_variants import build_runner
 from models import create_model
 
 

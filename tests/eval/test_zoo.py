@@ -116,7 +116,7 @@ def test_ntire23_inputs_and_the_leaderboard_label(zoo_run, tmp_path):
         assert results[(name, "ntire23")]["psnr_rgb"] > bicubic  # trained without JPEG, still above bicubic
     assert sorted(p.name for p in (out / "ntire23_x4").iterdir()) == [
         "bicubic_set5.json", "imdn_aim2019_set5.json", "rfdn_aim2020_set5.json"]
-    from eval.leaderboard import main as leaderboard_main
+    from eval.report.leaderboard import main as leaderboard_main
 
     rc = leaderboard_main(["--results", str(out / "classic_x4"), "--out", str(tmp_path / "lb"),
                            "--no-figures", "--no-site"])

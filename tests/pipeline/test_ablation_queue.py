@@ -1,5 +1,5 @@
 """The ablation grid end to end with DVC's own engine: `dvc exp run --queue` with the grid syntax,
-`dvc queue start`, `dvc exp show`, then `python -m eval.ablations`, in a copy of the workspace.
+`dvc queue start`, `dvc exp show`, then `python -m eval.report.ablations`, in a copy of the workspace.
 
 Toy sizes (embedded photos, 1 epoch of 32 patch pairs, 4 and 8 channels); the variants' parameter
 counts are checked against the model factory, so a worker that trained another architecture
@@ -59,7 +59,7 @@ def test_queued_grid_is_listed_by_dvc_and_tabled_by_eval_ablations(tmp_path):
     listed = run(["dvc", "exp", "show", "--csv"], repo)  # what a user reads (the table, untruncated)
     assert all(name in listed for name in names) and "psnr_rgb.demo" in listed
 
-    out = run([sys.executable, "-m", "eval.ablations"], repo)
+    out = run([sys.executable, "-m", "eval.report.ablations"], repo)
     assert "4 variants" in out
     table = [line for line in (repo / "leaderboard" / "ablations.md").read_text().splitlines()
              if line.startswith("| ") and not line.startswith("| experiment")]

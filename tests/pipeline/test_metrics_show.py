@@ -38,7 +38,7 @@ def test_no_warning_and_no_ablation_row_before_the_grid_ran(tmp_path):
 
 
 def test_a_variant_written_by_the_grid_is_listed(tmp_path):
-    """The folder is still a DVC metric: what eval.ablation_metrics writes there shows (and dvc exp show lists)."""
+    """The folder is still a DVC metric: what eval.report.ablation_metrics writes there shows (exp show lists it)."""
     ws = workspace_copy(tmp_path / "ws")
     _leaderboard_metric(ws, "bicubic", 27.71618)
     (ws / "ablation" / "metrics" / "variant.json").write_text(json.dumps({"params": 5412, "psnr_rgb": {"demo": 27.9}}))

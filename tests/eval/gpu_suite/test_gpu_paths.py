@@ -13,8 +13,8 @@ from PIL import Image
 
 import models  # noqa: F401  (registers the models)
 from eval.evaluate import main as evaluate_main
-from eval.runtime_variants import CUDA_ONLY, VARIANTS, build_runner, fidelity, reference_psnr
-from eval.sweep import sweep_point
+from eval.gpu_suite.runtime_variants import CUDA_ONLY, VARIANTS, build_runner, fidelity, reference_psnr
+from eval.gpu_suite.sweep import sweep_point
 from models.registry import create_model
 
 CUDA = pytest.param("cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(),

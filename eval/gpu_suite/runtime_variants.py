@@ -12,7 +12,7 @@ CUDA (FP32 on the CPU, where only ``eager``, ``channels_last`` and the compile v
   path), only when ``torch_tensorrt`` imports.
 Every variant except ``eager`` is timed like the protocol (events per pass + synchronize).
 Input: ``randn`` in the protocol shape (``eval.runtime.input_shape``), or a toy ``lr_hw``.
-Fidelity: a variant's output on a test-set mosaic (``eval.mosaic``, same shape as timed) vs the
+Fidelity: a variant's output on a test-set mosaic (``eval.gpu_suite.mosaic``, same shape as timed) vs the
 FP32 eager output of the same model: RGB PSNR (uint8, clamp-x255-round) of both against the GT
 mosaic; ``drop_db`` = FP32 - variant; flagged when an output is NaN/Inf or ``drop_db`` exceeds
 ``core.protocol.FP16_TOLERANCE_DB`` (the one FP16 fidelity tolerance, 0.05 dB).

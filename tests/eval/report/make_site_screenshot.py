@@ -1,9 +1,9 @@
 """Make the README's screenshot of the web page from a realistic synthetic leaderboard.
 
-    python tests/eval/make_site_screenshot.py [leaderboard/site-screenshot.png]
+    python tests/eval/report/make_site_screenshot.py [leaderboard/site-screenshot.png]
 
 Builds the CPU Set5 leaderboard of ``site_factory`` (the README's measured PSNRs, 240x320 photographs)
-in a temporary folder, opens its page in headless Chromium (``tests/eval/browser.py``), hovers the
+in a temporary folder, opens its page in headless Chromium (``tests/eval/report/browser.py``), hovers the
 Bicubic++ point, and saves the top of the page as a palette PNG (well under 300 KB).
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO))  # this checkout's packages and its tests package (the helpers)
 
 SIZE = (1280, 1700)  # browser window, CSS pixels
@@ -23,7 +23,7 @@ MAX_BYTES = 300_000
 
 def main(out: Path) -> int:
     """Write the screenshot to ``out``; returns the exit status."""
-    from tests.eval.browser import find_chromium, start_chromium
+    from tests.eval.report.browser import find_chromium, start_chromium
 
     found = find_chromium()
     if isinstance(found, str):
@@ -37,8 +37,8 @@ def main(out: Path) -> int:
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
 
-        from eval.leaderboard import main as leaderboard
-        from tests.eval.site_factory import build_inputs
+        from eval.report.leaderboard import main as leaderboard
+        from tests.eval.report.site_factory import build_inputs
 
         build_inputs(root, size=(240, 320), gpu_set=False)
         if leaderboard(["--results", str(root / "results"), "--sr", str(root / "sr"),

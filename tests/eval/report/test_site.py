@@ -1,4 +1,4 @@
-"""eval.site: the web page's files, self-containment, crop choice, iso-score curves, escaping.
+"""eval.report.site: the web page's files, self-containment, crop choice, iso-score curves, escaping.
 
 The page's behaviour in a real browser is tested in test_site_browser.py.
 """
@@ -16,12 +16,11 @@ from PIL import Image
 
 from datasets.imageio import save_png
 from datasets.paths import gt_dir
-from eval import site as site_module
-from eval.leaderboard import main
-from eval.plots import sr_dir
-from eval.resultfiles import load_result
-from eval.score import score as ntire23_score
-from eval.site import (
+from eval.report import site as site_module
+from eval.report.leaderboard import main
+from eval.report.plots import sr_dir
+from eval.report.resultfiles import load_result
+from eval.report.site import (
     CROP_SIDE,
     evaluate_command,
     iso_score_curve,
@@ -29,8 +28,9 @@ from eval.site import (
     provenance,
     script_json,
 )
+from eval.score import score as ntire23_score
+from tests.eval.report.site_factory import MODELS, build_inputs
 from tests.eval.results_factory import make_result, write_result, write_standard
-from tests.eval.site_factory import MODELS, build_inputs
 
 OUR_FILES = ("index.html", "site.css", "site.js")
 
@@ -149,11 +149,11 @@ def test_iso_score_curve_points_have_that_score():
 
 
 def test_the_page_and_the_png_share_one_runtime_tick_rule():
-    import eval.plots
-    import eval.site
-    from eval.chart_axes import log_ticks
+    import eval.report.plots
+    import eval.report.site
+    from eval.report.chart_axes import log_ticks
 
-    assert eval.site.log_ticks is eval.plots.log_ticks is log_ticks
+    assert eval.report.site.log_ticks is eval.report.plots.log_ticks is log_ticks
     assert log_ticks(0.29, 21.2) == [0.29, 0.5, 1, 2, 5, 10, 21.2]
 
 
@@ -177,7 +177,7 @@ def test_labels_are_escaped_everywhere(tmp_path):
 
 
 def test_ssim_rgb_column_holds_each_results_value(tmp_path):
-    """Every result carries ssim_rgb (eval.resultfiles requires it), so the column is always shown."""
+    """Every result carries ssim_rgb (eval.report.resultfiles requires it), so the column is always shown."""
     res = tmp_path / "results"
     write_standard(res)
     data = make_result("espcn")
@@ -264,8 +264,8 @@ def test_cpu_budget_rows_say_so_on_the_page(tmp_path):
 
 
 def test_a_random_weights_model_does_not_stretch_the_charts_psnr_axis(tmp_path):
-    """The page clips the y-axis with psnr_vs_runtime.png's rule (eval.chart_axes.psnr_limits), not 5 to 30 dB."""
-    from eval.chart_axes import psnr_limits
+    """The page clips the y-axis with psnr_vs_runtime.png's rule (eval.report.chart_axes.psnr_limits), not 5-30 dB."""
+    from eval.report.chart_axes import psnr_limits
 
     res = tmp_path / "results"
     write_standard(res)

@@ -4,10 +4,10 @@ SR image convention (written by ``python -m eval.evaluate --save-sr DIR``, DIR =
     <sr root>/<degradation>_x<S>/<dataset>/<label>/<stem>.png   uint8 RGB, same size as the GT
 ``crops.png``: a panel per test set (or only ``dataset``): the HR crop, bicubic and every model in
 rank order, each titled with the PSNR RGB of the crop, and below them a row of error maps
-(|output - HR|, mean over R, G, B). The crop is the web page's first (``eval.crops``, the one rule):
+(|output - HR|, mean over R, G, B). The crop is the web page's first (``eval.report.crops``, the one rule):
 where the best real model gains most over bicubic, away from the borders; without a model's SR
 images, where bicubic errs most.
-``psnr_vs_runtime.png``: a panel per test set; a model more than ``eval.chart_axes.OUTLIER_DB`` below
+``psnr_vs_runtime.png``: a panel per test set; a model more than ``eval.report.chart_axes.OUTLIER_DB`` below
 bicubic (e.g. random weights) is drawn at the bottom edge with its value, so it does not stretch
 the axis (the web page's chart clips the same way).
 """
@@ -29,10 +29,10 @@ from core.names import path_component
 from core.protocol import GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir
-from eval.chart_axes import log_ticks, psnr_limits
-from eval.crops import Spot, choose_spots, reference_model
 from eval.metrics import psnr_rgb
-from eval.resultfiles import Result, bicubic_command, shown_path
+from eval.report.chart_axes import log_ticks, psnr_limits
+from eval.report.crops import Spot, choose_spots, reference_model
+from eval.report.resultfiles import Result, bicubic_command, shown_path
 
 MAX_COLUMNS = 8  # HR, bicubic and up to six models per row of crops.png
 ERROR_MAP_MAX = 48  # error maps: |output - HR| (mean over RGB, uint8 levels) from 0 (black) to this (white)
@@ -137,7 +137,7 @@ def crop_keys(results: list[Result], sr_root: Path, dataset: str | None) -> list
 
 
 def crop_reference(key: tuple[str, int, str], members: list[dict], sr_root: Path) -> str | None:
-    """The reference model of a section's crops (``eval.crops.reference_model``) among rows with SR images."""
+    """The reference model of a section's crops (``eval.report.crops.reference_model``) among rows with SR images."""
     bicubic = next((r["psnr_rgb"] for r in members if r["model"] == "bicubic"), None)
     psnrs = {r["model"]: r["psnr_rgb"] for r in members if sr_dir(sr_root, r["model"], *key).is_dir()}
     return reference_model(psnrs, bicubic)
@@ -145,7 +145,7 @@ def crop_reference(key: tuple[str, int, str], members: list[dict], sr_root: Path
 
 def choose_spots_of(key: tuple[str, int, str], members: list[dict], sr_root: Path, side: int,
                     count: int) -> tuple[list[Spot], str | None]:
-    """(spots, reference model or None) of one section by ``eval.crops``' rule; both figures use it."""
+    """(spots, reference model or None) of one section by ``eval.report.crops``' rule; both figures use it."""
     best = crop_reference(key, members, sr_root)
     folder = None if best is None else sr_dir(sr_root, best, *key)
     return choose_spots(gt_dir(*key), sr_dir(sr_root, "bicubic", *key), folder, side, count, key[1]), best

@@ -1,4 +1,4 @@
-"""``python -m eval.sweep``: Bicubic++ runtime against its channel count (the paper's "sweet spots").
+"""``python -m eval.gpu_suite.sweep``: Bicubic++ runtime against its channel count (the paper's "sweet spots").
 
 Each point is the final Bicubic++ form (no bias, m=2, R=1, strided conv, LeakyReLU) at ``channels``,
 timed with the runtime protocol (``eval.runtime.measure_runtime``: GPU FP16 on the official tensor,
@@ -24,9 +24,9 @@ from core.cli import cli_main, description
 from core.io import atomic_path, check_output_dir, write_atomic
 from core.protocol import CPU_PASSES, CPU_WARMUP, GPU_PASSES, GPU_WARMUP, SCALES
 from eval.errors import EvalError
+from eval.gpu_suite.runtime_variants import repeat_stats
 from eval.provenance import device_info
 from eval.runtime import input_shape, measure_runtime, require_cuda
-from eval.runtime_variants import repeat_stats
 from models.cost import count_flops, count_params
 from models.registry import create_model
 
@@ -126,7 +126,7 @@ def write_outputs(rows: list[dict], out: Path, title: str, extra: dict) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """CLI options."""
-    p = argparse.ArgumentParser(prog="python -m eval.sweep", description=description(__doc__))
+    p = argparse.ArgumentParser(prog="python -m eval.gpu_suite.sweep", description=description(__doc__))
     p.add_argument("--device", default="cuda", choices=("cuda", "cpu"),
                    help="cuda: GPU FP16 protocol (default); cpu: the FP32 CPU fallback")
     p.add_argument("--scale", type=int, default=3, help="upscaling factor (default 3)")

@@ -1,8 +1,8 @@
-"""``python -m eval.ablation_metrics``: one ablation variant's numbers, as the DVC metrics file of its experiment.
+"""``python -m eval.report.ablation_metrics``: one ablation variant's numbers, as its experiment's DVC metrics file.
 
 The last stage of ``ablation/dvc.yaml``: reads the variant's result JSONs (``python -m eval.evaluate``,
 one per test set, the same model) and writes ``ablation/metrics/variant.json``, which ``dvc exp show`` lists
-per experiment and ``python -m eval.ablations`` collects into the ablation table:
+per experiment and ``python -m eval.report.ablations`` collects into the ablation table:
 
     {"params": int, "gflops_720p": float (1e9 FLOPs per 1280x720 LR frame),
      "psnr_rgb": {"<set>": dB}, "psnr_y": {"<set>": dB}, "ssim_rgb": {...}, "ssim_y": {...},
@@ -24,8 +24,8 @@ from pathlib import Path
 
 from core.cli import cli_main
 from core.io import write_atomic
-from eval.leaderboard import gflops_720p
-from eval.resultfiles import METRIC_KEYS, ResultError, load_results
+from eval.report.leaderboard import gflops_720p
+from eval.report.resultfiles import METRIC_KEYS, ResultError, load_results
 
 
 def variant_metrics(results_dir: str | Path) -> dict:
@@ -53,7 +53,7 @@ def variant_metrics(results_dir: str | Path) -> dict:
 @cli_main
 def main(argv: list[str] | None = None) -> None:
     """Entry point (``core.cli``: unusable results are one line on stderr, exit status 2)."""
-    parser = argparse.ArgumentParser(prog="python -m eval.ablation_metrics", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m eval.report.ablation_metrics", description=__doc__.splitlines()[0])
     parser.add_argument("results", help="folder of the variant's result JSONs (data/ablation/results)")
     parser.add_argument("--out", required=True, help="metrics file to write (ablation/metrics/variant.json)")
     args = parser.parse_args(argv)

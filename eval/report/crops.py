@@ -1,10 +1,10 @@
-"""Where to crop a comparison: ONE rule for ``crops.png`` (``eval.plots``) and the web page (``eval.site``).
+"""Where to crop a comparison: ONE rule for ``crops.png`` (``eval.report.plots``) and the page (``eval.report.site``).
 
 ``choose_spots``: the squares, at most one per image, where the reference model gains most over
 bicubic (the largest window sum of bicubic's squared error minus the model's, against the HR
 ground truth), or, without a reference model, where bicubic errs most. The reference model
 (``reference_model``) is the one with the highest PSNR RGB among the models with SR images that
-are not outliers (``eval.chart_axes.outlier_cut``: more than 3 dB below bicubic, e.g. random
+are not outliers (``eval.report.chart_axes.outlier_cut``: more than 3 dB below bicubic, e.g. random
 weights): a broken model never drives the choice. Every window starts at least ``border_margin``
 HR pixels inside the image: 8 % of its shorter side and at least ``BORDER_MARGIN_LR`` LR pixels,
 where networks pad and blank corners are. Error maps are per-pixel squared uint8 RGB differences
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from datasets.imageio import ImageError, load_rgb
-from eval.chart_axes import outlier_cut
+from eval.report.chart_axes import outlier_cut
 
 BORDER_MARGIN_LR = 8  # crops start >= 8 LR pixels (8 x scale HR pixels) inside: models pad at borders
 BORDER_MARGIN_SHARE = 0.08  # ... and >= 8 % of the image's shorter side inside

@@ -2,7 +2,7 @@
 
 Self-contained: the folder opens from ``file://`` and from any static host, and nothing is fetched
 from the network at view time (no CDN). It holds ``index.html`` (tables, data and figures inline),
-``site.css`` and ``site.js`` (sorting, chart hover, comparison slider; from ``eval/site_assets/``),
+``site.css`` and ``site.js`` (sorting, chart hover, comparison slider; from ``eval/report/site_assets/``),
 ``plotly.min.js`` (copied from the installed plotly package) and ``crops/`` (small PNG crops).
 
 One section per (test set, scale, degradation): the runtime banner (GPU FP16 with the card, or CPU
@@ -11,7 +11,7 @@ chart (log runtime axis, Pareto front, bicubic line, iso-score curves of ``eval.
 comparisons with a before/after slider, and each result's provenance on demand.
 
 Crops: ``CROPS_PER_SET`` squares of ``CROP_SIDE`` HR pixels, at most one per image, by the one rule of
-``eval.crops`` (also ``crops.png``'s): where the best real model gains most over bicubic, away from
+``eval.report.crops`` (also ``crops.png``'s): where the best real model gains most over bicubic, away from
 the borders (an outlier such as random weights never drives it); where bicubic errs most when no
 model has saved SR images.
 
@@ -38,11 +38,11 @@ from core.io import staging_dir
 from core.protocol import GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir
-from eval.chart_axes import log_ticks, psnr_limits
 from eval.metrics import psnr_rgb
 from eval.origin import origin_of, origin_text, table_note
-from eval.plots import choose_spots_of, pareto_front, sr_dir
-from eval.resultfiles import Result, bicubic_command, tables_by_set
+from eval.report.chart_axes import log_ticks, psnr_limits
+from eval.report.plots import choose_spots_of, pareto_front, sr_dir
+from eval.report.resultfiles import Result, bicubic_command, tables_by_set
 
 ASSETS = Path(__file__).with_name("site_assets")
 STATIC_FILES = ("site.css", "site.js")
@@ -292,7 +292,7 @@ def chart(rows: list[dict]) -> go.Figure | None:
 
 
 def outlier_trace(outliers: list[dict], edge_db: float) -> go.Scatter:
-    """Models below the axis' outlier cut (``eval.chart_axes``): gray triangles on the bottom edge with their value."""
+    """Models below the axis' outlier cut (``eval.report.chart_axes``): gray triangles on the bottom edge, labelled."""
     return go.Scatter(
         x=[r["runtime_ms"] for r in outliers], y=[edge_db] * len(outliers), mode="markers+text",
         text=[f"{r['model']} {r['psnr_rgb']:.2f} dB (off scale)" for r in outliers], textposition="top center",
@@ -446,7 +446,7 @@ def sections(rows: list[dict], results: list[Result], sr_root: Path, site: Path)
 
 
 def render(view: list[dict], notes: list[str]) -> str:
-    """index.html from the Jinja2 template in ``eval/site_assets`` (autoescaped)."""
+    """index.html from the Jinja2 template in ``eval/report/site_assets`` (autoescaped)."""
     env = Environment(loader=FileSystemLoader(ASSETS), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     return env.get_template("index.html.j2").render(

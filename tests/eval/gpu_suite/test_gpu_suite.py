@@ -12,11 +12,11 @@ from eval.errors import EvalError
 from eval.gpu_suite.__main__ import build_parser, make_context, run_step
 from eval.gpu_suite.__main__ import main as suite_main
 from eval.gpu_suite.context import card_slug
+from eval.gpu_suite.mosaic import build_mosaic, tile_side
 from eval.gpu_suite.record import Record, json_safe
+from eval.gpu_suite.runtime_variants import VARIANTS, repeat_stats
 from eval.gpu_suite.steps import STEPS
-from eval.mosaic import build_mosaic, tile_side
-from eval.runtime_variants import VARIANTS, repeat_stats
-from eval.sweep import DEFAULT_CHANNELS, parse_channels
+from eval.gpu_suite.sweep import DEFAULT_CHANNELS, parse_channels
 from models.registry import list_models
 from tests.conftest import mirror_path
 

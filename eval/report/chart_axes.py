@@ -4,7 +4,7 @@ PSNR (y): one clipping rule.
 A model more than ``OUTLIER_DB`` below bicubic (random weights, a broken checkpoint; below the
 median of the values without bicubic) is an outlier: it is drawn on the bottom edge with its value,
 and the axis spans the other values and bicubic, padded by 12 % of their range (at least 0.1 dB).
-The crop choice (``eval.crops``) uses the same cut to keep such a model out of it.
+The crop choice (``eval.report.crops``) uses the same cut to keep such a model out of it.
 
 Runtime (x, log scale): ``log_ticks``, the data's two extremes and the 1-2-5 values between them.
 """

@@ -6,10 +6,10 @@ import json
 from PIL import Image
 
 from eval.evaluate import main as evaluate
-from eval.leaderboard import ROW_KEYS
-from eval.leaderboard import main as leaderboard
-from eval.plots import sr_dir
-from eval.regress import main as regress
+from eval.report.leaderboard import ROW_KEYS
+from eval.report.leaderboard import main as leaderboard
+from eval.report.plots import sr_dir
+from eval.report.regress import main as regress
 
 
 def test_evaluate_then_leaderboard_then_regress(tmp_path, capsys):

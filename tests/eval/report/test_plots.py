@@ -1,4 +1,4 @@
-"""eval.plots and eval.crops: Pareto front, outliers, ticks, the deterministic crop choices, both figures."""
+"""eval.report.plots and eval.report.crops: Pareto front, outliers, ticks, the deterministic crops, both figures."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,11 +7,11 @@ from PIL import Image
 
 from datasets.imageio import save_png
 from datasets.paths import gt_dir
-from eval import plots
-from eval.chart_axes import log_ticks, psnr_limits
-from eval.crops import Spot, border_margin, choose_spots, max_window, reference_model
-from eval.leaderboard import main
-from eval.plots import choose_crop, pareto_front, sr_dir
+from eval.report import plots
+from eval.report.chart_axes import log_ticks, psnr_limits
+from eval.report.crops import Spot, border_margin, choose_spots, max_window, reference_model
+from eval.report.leaderboard import main
+from eval.report.plots import choose_crop, pareto_front, sr_dir
 from tests.eval.results_factory import SET5, make_result, write_result, write_standard
 
 
@@ -164,7 +164,7 @@ def test_the_reference_model_is_the_best_real_one_never_an_outlier():
 
 def _broken_model(sr_root, labels) -> list[dict]:
     """Rows of the site factory's set5 models plus a broken one (inverted outputs, 7.1 dB) with SR images."""
-    from tests.eval.site_factory import MODELS
+    from tests.eval.report.site_factory import MODELS
 
     folder = sr_dir(sr_root, "broken", "set5", 3, "ntire23")
     for stem in SET5:
@@ -174,7 +174,7 @@ def _broken_model(sr_root, labels) -> list[dict]:
 
 
 def test_a_broken_model_does_not_change_the_crop(tmp_path):
-    from tests.eval.site_factory import MODELS, write_images
+    from tests.eval.report.site_factory import MODELS, write_images
 
     sr = tmp_path / "sr"
     write_images(sr, "set5", list(MODELS), (96, 120))
@@ -194,7 +194,7 @@ def test_a_broken_model_does_not_change_the_crop(tmp_path):
 def test_crops_png_and_the_page_pick_the_same_crop(tmp_path, monkeypatch):
     import re
 
-    from tests.eval.site_factory import build_inputs
+    from tests.eval.report.site_factory import build_inputs
 
     res, sr, _ = build_inputs(tmp_path, gpu_set=False)
     drawn = []

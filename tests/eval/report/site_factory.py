@@ -13,7 +13,7 @@ from PIL import Image
 
 from datasets.imageio import save_png
 from datasets.paths import gt_dir
-from eval.plots import sr_dir
+from eval.report.plots import sr_dir
 from tests.eval.results_factory import H200, SET5, make_result, write_result
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry")  # one per SET5 name
@@ -42,7 +42,7 @@ def result(label: str, dataset: str = "set5", device: dict | None = None,
     macs = int(gmacs * 1e9)
     data.update(model=label, ssim_y=ssim, params=params,
                 flops={"macs": macs, "flops": 2 * macs, "input": [1, 3, 720, 1280]})
-    for row in data["per_image"]:  # the set mean is recomputed from these (eval.resultfiles)
+    for row in data["per_image"]:  # the set mean is recomputed from these (eval.report.resultfiles)
         row["ssim_y"] = ssim
     if label != "bicubic":  # simulated outputs: no weights of this pipeline's or the authors'
         data["weights_origin"] = {"kind": "user"}

@@ -1,5 +1,5 @@
-"""The ablation reporting: one experiment's metrics file (eval.ablation_metrics) and the table over
-experiments (eval.ablations) from ``dvc exp show --json``, in DVC 3's layout."""
+"""The ablation reporting: one experiment's metrics file (eval.report.ablation_metrics) and the table over
+experiments (eval.report.ablations) from ``dvc exp show --json``, in DVC 3's layout."""
 from __future__ import annotations
 
 import json
@@ -7,9 +7,9 @@ import json
 import pytest
 
 from core.paths import REPO_ROOT
-from eval import ablations
-from eval.ablation_metrics import variant_metrics
-from eval.resultfiles import ResultError
+from eval.report import ablations
+from eval.report.ablation_metrics import variant_metrics
+from eval.report.resultfiles import ResultError
 from tests.eval.results_factory import make_result, write_result
 
 H200_REPORTS = str(REPO_ROOT / "leaderboard" / "gpu" / "*" / "report.json")
@@ -25,7 +25,7 @@ def params_file(profile: str = "mirror", epochs: int = 5, **variant) -> dict:
 
 
 def metrics_file(set5: float, set14: float, params: int = 50400, gflops: float = 23.224, ms: float = 500.0):
-    """An ablation/metrics/variant.json (eval.ablation_metrics' layout)."""
+    """An ablation/metrics/variant.json (eval.report.ablation_metrics' layout)."""
     return {"params": params, "gflops_720p": gflops, "scale": 3, "degradation": "ntire23",
             "psnr_rgb": {"set14": set14, "set5": set5}, "psnr_y": {"set14": set14 + 2, "set5": set5 + 3},
             "ssim_rgb": {"set14": 0.7, "set5": 0.8}, "ssim_y": {"set14": 0.75, "set5": 0.85},

@@ -1,4 +1,4 @@
-"""eval.regress: the CI gate against a committed reference."""
+"""eval.report.regress: the CI gate against a committed reference."""
 from __future__ import annotations
 
 import json
@@ -7,8 +7,8 @@ import pytest
 
 from core.cli import EXIT_BAD_INPUT
 from core.paths import data_root
-from eval import regress
-from eval.regress import EXIT_OK, EXIT_REGRESSION, EXIT_UNUSABLE, SCHEMA, main
+from eval.report import regress
+from eval.report.regress import EXIT_OK, EXIT_REGRESSION, EXIT_UNUSABLE, SCHEMA, main
 from tests.eval.results_factory import H200, MODELS, make_result, write_result, write_standard
 
 

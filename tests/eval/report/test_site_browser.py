@@ -13,9 +13,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from eval.leaderboard import main
-from tests.eval.browser import console_entries, find_chromium, requested_urls, start_chromium
-from tests.eval.site_factory import MODELS, build_inputs
+from eval.report.leaderboard import main
+from tests.eval.report.browser import console_entries, find_chromium, requested_urls, start_chromium
+from tests.eval.report.site_factory import MODELS, build_inputs
 
 pytestmark = pytest.mark.browser
 FOUND = find_chromium()

@@ -1,4 +1,4 @@
-"""eval.leaderboard: rows, ranking, score, refusals, written files."""
+"""eval.report.leaderboard: rows, ranking, score, refusals, written files."""
 from __future__ import annotations
 
 import csv
@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from eval.leaderboard import CPU_WARNING, ROW_KEYS, main
+from eval.report.leaderboard import CPU_WARNING, ROW_KEYS, main
 from tests.eval.results_factory import H200, make_result, write_result, write_standard
 
 EXPECTED_KEYS = ["dataset", "scale", "rank", "model", "provenance", "cpu_budget", "params", "gflops_720p", "psnr_rgb",
@@ -284,8 +284,8 @@ def test_per_image_values_and_blocks_are_checked(tmp_path, capsys, change, said)
 
 
 def test_a_failure_while_writing_leaves_the_previous_leaderboard(tmp_path, capsys, monkeypatch):
-    import eval.plots
-    from eval.resultfiles import ResultError
+    import eval.report.plots
+    from eval.report.resultfiles import ResultError
 
     write_standard(tmp_path / "results")
     out = tmp_path / "lb"
@@ -296,7 +296,7 @@ def test_a_failure_while_writing_leaves_the_previous_leaderboard(tmp_path, capsy
     def broken(*args, **kwargs):
         raise ResultError("results/x.json: cannot draw it")
 
-    monkeypatch.setattr(eval.plots, "write_crops", broken)
+    monkeypatch.setattr(eval.report.plots, "write_crops", broken)
     rc = main(["--results", str(tmp_path / "results"), "--out", str(out), "--no-site"])
     assert rc == 1 and capsys.readouterr().err == "error: results/x.json: cannot draw it\n"
     assert sorted(p.name for p in out.iterdir()) == ["leaderboard.md", "reference.json"]  # no temp left

@@ -1,7 +1,7 @@
-"""``python -m eval.ablations``: the Bicubic++ ablation table from the DVC experiments of ``ablation/dvc.yaml``.
+"""``python -m eval.report.ablations``: the Bicubic++ ablation table from the DVC experiments of ``ablation/dvc.yaml``.
 
 Reads ``dvc exp show --json`` (or ``--exp-show FILE``, its saved output): every experiment (and
-committed baseline) whose ``ablation/metrics/variant.json`` (``eval.ablation_metrics``) parsed is one variant,
+committed baseline) whose ``ablation/metrics/variant.json`` (``eval.report.ablation_metrics``) parsed is one variant,
 described by its ``ablation`` params (channels, convs_per_block m, blocks R, downsample, act, bias).
 Writes ``leaderboard/ablations.md`` (``--out``) and ``ablations.png`` (PSNR RGB vs GFLOPs per test
 set) and prints the table: per variant params, GFLOPs per 1280x720 LR frame, PSNR RGB per test set,
@@ -205,7 +205,7 @@ def header(col: str) -> str:
 
 def markdown(groups: dict[str, list[dict]], notes: list[str], sweeps: dict[str, dict]) -> str:
     """leaderboard/ablations.md: one table per setting, then the definitions and notes."""
-    intro = ("One DVC experiment per variant (`ablation/dvc.yaml`), collected by `python -m eval.ablations`. "
+    intro = ("One DVC experiment per variant (`ablation/dvc.yaml`), collected by `python -m eval.report.ablations`. "
              "`variant` names the axes that differ from the paper's final network (ch32, m2, R1, strided "
              "conv, LeakyReLU, no bias). PSNR: RGB, dB (the challenge metric). GFLOPs: per 1280x720 LR "
              "frame. CPU ms: FP32 mean on the experiment's machine, **not** the challenge's GPU protocol.")
@@ -270,7 +270,7 @@ def rich_table(setting: str, rows: list[dict]) -> Table:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command-line options."""
-    p = argparse.ArgumentParser(prog="python -m eval.ablations", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m eval.report.ablations", description=__doc__.splitlines()[0])
     p.add_argument("--exp-show", metavar="FILE", help="saved `dvc exp show --json` output (default: run it)")
     p.add_argument("--all-commits", action="store_true", help="experiments of every commit (dvc exp show -A)")
     p.add_argument("--out", default=str(REPO_ROOT / "leaderboard"), help="folder for ablations.md and .png")
