@@ -5,12 +5,15 @@ Layout (all images PNG, RGB uint8):
     data/lr/<degradation>_x<S>/<dataset>/<stem>.png      LR inputs (+ manifest.json)
     data/gt/<degradation>_x<S>/<dataset>/<stem>.png      HR cropped to a multiple of S (+ manifest.json;
                                                          ntire23: centre crop, classic: top-left)
+    <sr root>/<degradation>_x<S>/<dataset>/<label>/<stem>.png   a model's saved SR outputs (``sr_dir``;
+                                                         the pipeline's sr root is data/sr)
 """
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
+from core.names import path_component
 from core.paths import data_root
 
 
@@ -27,6 +30,11 @@ def lr_dir(dataset: str, scale: int, degradation: str = "ntire23") -> Path:
 def gt_dir(dataset: str, scale: int, degradation: str = "ntire23") -> Path:
     """Folder of the ground truth (HR cropped to a multiple of ``scale`` by the degradation's crop rule)."""
     return data_root() / "gt" / f"{degradation}_x{scale}" / _safe(dataset)
+
+
+def sr_dir(sr_root: Path, label: str, dataset: str, scale: int, degradation: str = "ntire23") -> Path:
+    """Folder of one model's saved SR PNGs: ``<sr root>/<deg>_x<S>/<dataset>/<label>`` (the one layout rule)."""
+    return Path(sr_root) / f"{degradation}_x{scale}" / _safe(dataset) / path_component(label)
 
 
 def _safe(dataset: str) -> str:

@@ -15,11 +15,13 @@ import time
 from pathlib import Path
 
 from core.errors import RtsrError, one_line, typed_one_line
-from core.protocol import GPU_PASSES, GPU_WARMUP
+from core.protocol import DEGRADATIONS, GPU_PASSES, GPU_WARMUP
+from datasets.paths import sr_dir
 from eval.gpu_suite.context import SuiteContext
 from eval.gpu_suite.record import Record
 from eval.gpu_suite.stages import STAGES
 
+SUITE_DEGRADATION = DEGRADATIONS[0]  # the challenge's (ntire23), EvalOptions' default: every suite evaluation
 STEPS = ("reproduce", "environment", "data", "gpu_tests", "protocol", "variants", "sweep", "training",
          "leaderboard")
 # Share of the budget each step may use (renormalised over the steps still to run): reproduce first
@@ -394,9 +396,9 @@ def evaluate_entry(ctx: SuiteContext, entry: dict, dataset: str, results: Path, 
     from eval.evaluate import evaluate, write_result
     from eval.options import EvalOptions
 
-    save_sr = None if sr_root is None else sr_root / f"ntire23_x{ctx.scale}" / dataset / entry["label"]
+    save_sr = None if sr_root is None else sr_dir(sr_root, entry["label"], dataset, ctx.scale, SUITE_DEGRADATION)
     opts = EvalOptions(model=entry["model"], label=entry["label"], dataset=dataset, scale=ctx.scale,
-                       weights=entry["weights"], save_sr=save_sr, **(timing or leaderboard_timing(ctx)))
+                       degradation=SUITE_DEGRADATION, weights=entry["weights"], save_sr=save_sr, **(timing or leaderboard_timing(ctx)))
     result = evaluate(opts)
     write_result(result, results / f"{entry['label']}_{dataset}_x{ctx.scale}.json")
     return result

@@ -25,10 +25,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from core.io import write_atomic
-from core.names import path_component
 from core.protocol import GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
-from datasets.paths import gt_dir
+from datasets.paths import gt_dir, sr_dir
 from eval.metrics import psnr_rgb
 from eval.report.chart_axes import log_ticks, psnr_limits
 from eval.report.crops import Spot, choose_spots, reference_model
@@ -36,11 +35,6 @@ from eval.report.resultfiles import Result, bicubic_command, shown_path
 
 MAX_COLUMNS = 8  # HR, bicubic and up to six models per row of crops.png
 ERROR_MAP_MAX = 48  # error maps: |output - HR| (mean over RGB, uint8 levels) from 0 (black) to this (white)
-
-
-def sr_dir(sr_root: Path, label: str, dataset: str, scale: int, degradation: str) -> Path:
-    """Folder of one model's saved SR PNGs: ``<sr root>/<deg>_x<S>/<dataset>/<label>``."""
-    return Path(sr_root) / f"{degradation}_x{scale}" / gt_dir(dataset, scale, degradation).name / path_component(label)
 
 
 def pareto_front(points: list[tuple[float, float]]) -> list[int]:

@@ -37,11 +37,11 @@ from PIL import Image
 from core.io import staging_dir
 from core.protocol import GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
-from datasets.paths import gt_dir
+from datasets.paths import gt_dir, sr_dir
 from eval.metrics import psnr_rgb
 from eval.origin import origin_of, origin_text, table_note
 from eval.report.chart_axes import log_ticks, psnr_limits
-from eval.report.plots import choose_spots_of, pareto_front, sr_dir
+from eval.report.plots import choose_spots_of, pareto_front
 from eval.report.resultfiles import Result, bicubic_command, tables_by_set
 
 ASSETS = Path(__file__).with_name("site_assets")

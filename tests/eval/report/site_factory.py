@@ -12,8 +12,7 @@ import skimage.data
 from PIL import Image
 
 from datasets.imageio import save_png
-from datasets.paths import gt_dir
-from eval.report.plots import sr_dir
+from datasets.paths import gt_dir, sr_dir
 from tests.eval.results_factory import H200, SET5, make_result, write_result
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry")  # one per SET5 name

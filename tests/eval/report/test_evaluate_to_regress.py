@@ -5,10 +5,10 @@ import json
 
 from PIL import Image
 
+from datasets.paths import sr_dir
 from eval.evaluate import main as evaluate
 from eval.report.leaderboard import ROW_KEYS
 from eval.report.leaderboard import main as leaderboard
-from eval.report.plots import sr_dir
 from eval.report.regress import main as regress
 
 

@@ -6,12 +6,12 @@ import pytest
 from PIL import Image
 
 from datasets.imageio import save_png
-from datasets.paths import gt_dir
+from datasets.paths import gt_dir, sr_dir
 from eval.report import plots
 from eval.report.chart_axes import log_ticks, psnr_limits
 from eval.report.crops import Spot, border_margin, choose_spots, max_window, reference_model
 from eval.report.leaderboard import main
-from eval.report.plots import choose_crop, pareto_front, sr_dir
+from eval.report.plots import choose_crop, pareto_front
 from tests.eval.results_factory import SET5, make_result, write_result, write_standard
 
 

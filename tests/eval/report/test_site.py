@@ -15,10 +15,9 @@ import pytest
 from PIL import Image
 
 from datasets.imageio import save_png
-from datasets.paths import gt_dir
+from datasets.paths import gt_dir, sr_dir
 from eval.report import site as site_module
 from eval.report.leaderboard import main
-from eval.report.plots import sr_dir
 from eval.report.resultfiles import load_result
 from eval.report.site import (
     CROP_SIDE,
