@@ -32,13 +32,13 @@ from core.cli import cli_main
 from core.hashing import file_sha256
 from core.io import write_atomic
 from core.paths import data_root, official_dir
+from core.protocol import DEGRADATIONS
 from datasets.registry import get_dataset
 from eval.errors import EvalError
 from eval.evaluate import evaluate, write_result
 from eval.options import RUNTIMES, EvalOptions
 from models.external import ZOO, ExternalCheckpoint, zoo_entry, zoo_names
 
-DEGRADATIONS = ("classic", "ntire23")
 REFERENCES = {"classic": ("bicubic", "bicubic_matlab"), "ntire23": ("bicubic",)}
 
 
