@@ -398,7 +398,8 @@ def evaluate_entry(ctx: SuiteContext, entry: dict, dataset: str, results: Path, 
 
     save_sr = None if sr_root is None else sr_dir(sr_root, entry["label"], dataset, ctx.scale, SUITE_DEGRADATION)
     opts = EvalOptions(model=entry["model"], label=entry["label"], dataset=dataset, scale=ctx.scale,
-                       degradation=SUITE_DEGRADATION, weights=entry["weights"], save_sr=save_sr, **(timing or leaderboard_timing(ctx)))
+                       degradation=SUITE_DEGRADATION, weights=entry["weights"], save_sr=save_sr,
+                       **(timing or leaderboard_timing(ctx)))
     result = evaluate(opts)
     write_result(result, results / f"{entry['label']}_{dataset}_x{ctx.scale}.json")
     return result
@@ -410,7 +411,7 @@ def step_leaderboard(ctx: SuiteContext, rec: Record) -> None:
 
     import models  # noqa: F401
     from core.hashing import file_sha256
-    from eval.report.leaderboard import main as leaderboard_main
+    from eval.report.leaderboard import LeaderboardOptions, build_leaderboard
 
     results, sr_root = Path(ctx.out) / "results", Path(ctx.work) / "sr"
     shutil.rmtree(results, ignore_errors=True)
@@ -434,11 +435,10 @@ def step_leaderboard(ctx: SuiteContext, rec: Record) -> None:
             rec.append("evaluations", row)
     if not sets or not any(results.glob("*.json")):
         raise RuntimeError("no test set could be evaluated (see the data step)")
-    rc = leaderboard_main(["--results", str(results), "--out", str(ctx.out), "--sr", str(sr_root),
-                           "--scale", str(ctx.scale), "--no-site"])  # the report stays small enough to commit
-    rec.put("leaderboard_exit", rc)
-    if rc != 0:
-        raise RuntimeError(f"eval.report.leaderboard exited {rc}")
+    # no site: the report stays small enough to commit
+    build_leaderboard(LeaderboardOptions(results=results, out=Path(ctx.out), sr=sr_root, scale=ctx.scale,
+                                         site=False))
+    rec.put("leaderboard_written", True)
 
 
 # The steps defined here; step ``reproduce`` is ``eval.gpu_suite.reproduce.step_reproduce`` (it builds on

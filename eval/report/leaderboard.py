@@ -25,8 +25,10 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import Annotated, Literal
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -37,6 +39,7 @@ from core.names import file_name
 from core.overlap import refuse_overlap
 from core.paths import REPO_ROOT
 from core.protocol import DEGRADATIONS, GPU_PROTOCOL, LR_720P
+from core.schema import Bool
 from eval.origin import origin_of, origin_text, table_note
 from eval.report.resultfiles import (
     METRIC_KEYS,
@@ -286,27 +289,45 @@ OUTPUT_NAMES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "metric
 MIN_CROP_SIZE = 8  # px: the smallest crop side crops.png shows
 
 
-def write_outputs(args: argparse.Namespace, rows: list[dict], notes: list[str], results: list[Result],
+class LeaderboardOptions(BaseModel):
+    """What ``build_leaderboard`` reads and writes; field names are the CLI's (``--crop-size`` -> ``crop_size``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    results: Path | None = None  # folder of result JSONs; None: data/results (or $RTSR_DATA_ROOT/results)
+    out: Path | None = None  # output folder; None: leaderboard/
+    sr: Path | None = None  # root of saved SR images (datasets.paths.sr_dir layout); None: data/sr
+    scale: Annotated[int, Field(ge=2, strict=True)] | None = None  # only results at this scale
+    degradation: Literal[DEGRADATIONS] | None = None  # only results of this degradation
+    dataset: StrictStr | None = None  # only results on this test set
+    crop_dataset: StrictStr | None = None  # the one test set of crops.png; None: a panel per test set
+    crop_size: Annotated[int, Field(ge=MIN_CROP_SIZE, strict=True)] = 96  # crop side in HR px
+    figures: Bool = True  # write psnr_vs_runtime.png and crops.png
+    site: Bool = True  # write the web page <out>/site/index.html
+    quiet: Bool = False  # print no tables, only what was written (the pipeline's stage)
+
+
+def write_outputs(opts: LeaderboardOptions, rows: list[dict], notes: list[str], results: list[Result],
                   degradation: str, out_dir: Path, console: Console) -> None:
     """The tables, the two figures and the web page into ``out_dir`` (a staging folder)."""
     write_tables(rows, notes, degradation, out_dir)
-    sr_root = args.sr or default_sr_root()
-    if not args.no_figures:
+    sr_root = opts.sr or default_sr_root()
+    if opts.figures:
         from eval.report.plots import write_crops, write_psnr_vs_runtime
 
         write_psnr_vs_runtime(rows, out_dir / "psnr_vs_runtime.png")
         msg = write_crops(rows, results, sr_root, out_dir / "crops.png",
-                          crop_size=args.crop_size, dataset=args.crop_dataset)
+                          crop_size=opts.crop_size, dataset=opts.crop_dataset)
         if msg:
             console.print(f"[yellow]note:[/yellow] {msg}", soft_wrap=True)
-    if not args.no_site:
+    if opts.site:
         from eval.report.site import write_site
 
         write_site(rows, results, sr_root, out_dir / "site", notes)
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """Command-line options."""
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line options (the edge: ``options_from_args`` turns them into ``LeaderboardOptions``)."""
     p = argparse.ArgumentParser(prog="python -m eval.leaderboard", description=description(__doc__))
     p.add_argument("--results", type=Path, default=None,
                    help="folder of result JSONs (default: data/results, or $RTSR_DATA_ROOT/results)")
@@ -321,32 +342,45 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--crop-dataset", default=None,
                    help="the one test set shown in crops.png (default: a panel per test set)")
     p.add_argument("--crop-size", type=int, default=96, help="crop side in HR pixels (default: 96)")
-    p.add_argument("--no-figures", action="store_true",
+    p.add_argument("--no-figures", dest="figures", action="store_false",
                    help="skip the two PNG figures (default: write them)")
-    p.add_argument("--no-site", action="store_true",
+    p.add_argument("--no-site", dest="site", action="store_false",
                    help="skip the web page <out>/site/index.html (default: write it)")
     p.add_argument("--quiet", action="store_true",
                    help="print no tables, only what was written (the pipeline's stage; default: print)")
-    return p.parse_args(argv)
+    return p
 
 
-@cli_main
-def main(argv: list[str] | None = None) -> None:
-    """Entry point (``core.cli``): missing/unusable results exit 1, bad options 2, one line on stderr."""
-    args = parse_args(argv)
-    if args.crop_size < MIN_CROP_SIZE:
-        raise LeaderboardOptionError(f"--crop-size={args.crop_size}: must be >= {MIN_CROP_SIZE} px")
-    if args.scale is not None and args.scale < 2:
-        raise LeaderboardOptionError(f"--scale={args.scale}: must be an integer >= 2")
+def options_from_args(args: argparse.Namespace) -> LeaderboardOptions:
+    """The ``LeaderboardOptions`` of parsed arguments; LeaderboardOptionError naming the flag otherwise."""
+    try:
+        return LeaderboardOptions(**vars(args))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        flag = "--" + str(err["loc"][0]).replace("_", "-")
+        bound = {"scale": "must be an integer >= 2", "crop_size": f"must be >= {MIN_CROP_SIZE} px"}
+        raise LeaderboardOptionError(f"{flag}={err.get('input')!r}: "
+                                     f"{bound.get(str(err['loc'][0]), err['msg'])}") from None
+
+
+def leaderboard_console() -> Console:
+    """A rich console; off a terminal (logs, CI) at least 120 columns, so tables are not squeezed."""
     console = Console()
-    if not console.is_terminal:  # logs and CI: do not squeeze the tables into 80 columns
-        console = Console(width=max(console.width, 120))
-    results_dir = args.results or default_results_dir()
-    out = Path(args.out or default_out_dir())  # what is written there must not touch an input
+    return console if console.is_terminal else Console(width=max(console.width, 120))
+
+
+def build_leaderboard(opts: LeaderboardOptions, console: Console | None = None) -> Path:
+    """Rank the results, print the tables (unless ``quiet``) and write every output; returns the out folder.
+
+    ResultError (exit 1) for missing or unusable results; LeaderboardOptionError (exit 2) for bad options.
+    """
+    console = console or leaderboard_console()
+    results_dir = opts.results or default_results_dir()
+    out = Path(opts.out or default_out_dir())  # what is written there must not touch an input
     refuse_overlap({f"--out {out}: its {name}": out / name for name in OUTPUT_NAMES},
-                   {"--results": results_dir, "--sr": args.sr or default_sr_root()})
-    out_dir = check_output_dir(args.out or default_out_dir(), "--out")
-    results, dropped = select(load_results(results_dir), args.scale, args.degradation, args.dataset)
+                   {"--results": results_dir, "--sr": opts.sr or default_sr_root()})
+    out_dir = check_output_dir(out, "--out")
+    results, dropped = select(load_results(results_dir), opts.scale, opts.degradation, opts.dataset)
     if not results:
         raise ResultError(f"none of the {len(dropped)} result files in {results_dir} match "
                           "--scale/--degradation/--dataset")
@@ -355,19 +389,26 @@ def main(argv: list[str] | None = None) -> None:
         notes.append(f"ignored {len(dropped)} result file(s) outside the selection: "
                      + ", ".join(r.path.name for r in dropped))
     degradation = results[0].key[2]
-    if not args.quiet:
+    if not opts.quiet:
         for table, caption in rich_tables(rows, degradation):
             console.print(table)
             console.print(caption, soft_wrap=True)
         for n in notes:
             console.print(f"[yellow]note:[/yellow] {n}", soft_wrap=True)
     with staged_files(out_dir) as staging:  # all made, then all moved into out_dir
-        write_outputs(args, rows, notes, results, degradation, staging, console)
+        write_outputs(opts, rows, notes, results, degradation, staging, console)
     console.print(f"wrote {out_dir}/leaderboard.md, .csv, .json, metrics/"
-                  + ("" if args.no_figures else ", psnr_vs_runtime.png, crops.png")
-                  + ("" if args.no_site else ", site/index.html")
-                  + (f" ({len(rows)} rows; `python -m eval.leaderboard` prints them)" if args.quiet else ""),
+                  + (", psnr_vs_runtime.png, crops.png" if opts.figures else "")
+                  + (", site/index.html" if opts.site else "")
+                  + (f" ({len(rows)} rows; `python -m eval.leaderboard` prints them)" if opts.quiet else ""),
                   soft_wrap=True)
+    return out_dir
+
+
+@cli_main
+def main(argv: list[str] | None = None) -> None:
+    """Entry point (``core.cli``): missing/unusable results exit 1, bad options 2, one line on stderr."""
+    build_leaderboard(options_from_args(build_parser().parse_args(argv)))
 
 
 if __name__ == "__main__":

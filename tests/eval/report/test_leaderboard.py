@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from eval.report.leaderboard import CPU_WARNING, ROW_KEYS, main
+from eval.report.leaderboard import CPU_WARNING, ROW_KEYS, LeaderboardOptions, build_leaderboard, main
 from tests.eval.results_factory import H200, make_result, write_result, write_standard
 
 EXPECTED_KEYS = ["dataset", "scale", "rank", "model", "provenance", "cpu_budget", "params", "gflops_720p", "psnr_rgb",
@@ -312,6 +312,22 @@ def test_bad_options_are_bad_input(tmp_path, capsys):
     rc = main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "lb"), "--crop-size", "0"])
     assert rc == 2 and capsys.readouterr().err == "error: --crop-size=0: must be >= 8 px\n"
     assert not (tmp_path / "lb").exists()
+
+
+def test_build_leaderboard_takes_typed_options_and_writes_what_the_cli_writes(tmp_path, capsys):
+    write_standard(tmp_path / "results")
+    assert main(["--results", str(tmp_path / "results"), "--out", str(tmp_path / "cli"), "--no-site",
+                 "--no-figures", "--quiet"]) == 0
+    out = build_leaderboard(LeaderboardOptions(results=tmp_path / "results", out=tmp_path / "api", site=False,
+                                               figures=False, quiet=True))
+    assert out == tmp_path / "api"
+    for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json"):
+        assert (out / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
+    assert sorted(p.name for p in out.iterdir()) == ["leaderboard.csv", "leaderboard.json", "leaderboard.md", "metrics"]
+    with pytest.raises(ValueError, match="crop_size"):
+        LeaderboardOptions(crop_size=4)
+    with pytest.raises(ValueError, match="extra"):
+        LeaderboardOptions(no_site=True)  # a typo'd or CLI-only name is refused, not ignored
 
 
 def test_ssim_is_rounded_once_as_eval_evaluate_prints_it(tmp_path, capsys):
