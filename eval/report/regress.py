@@ -71,7 +71,7 @@ SCHEMA = "rtsr-bench-reference/1"
 ENTRY_KEYS = ("dataset", "scale", "degradation", "model", "psnr_rgb", "psnr_y", "runtime_ms",
               "runtime_ratio_to_bicubic", "runtime_protocol", "runtime_device")
 EPS = 1e-9  # float slack so that a change of exactly the tolerance passes
-EXIT_OK, EXIT_REGRESSION, EXIT_UNUSABLE = 0, EXIT_FAILURE, EXIT_FAILURE  # bad input: EXIT_BAD_INPUT
+EXIT_OK, EXIT_REGRESSION = 0, EXIT_FAILURE  # unusable results: EXIT_FAILURE too; bad input: EXIT_BAD_INPUT
 REFERENCES_DIR = REPO_ROOT / "references"  # references/<profile>.json, committed, never a pipeline output
 PSNR_TOL = 0.05  # dB, RGB and Y
 # Allowed growth of runtime / bicubic by runtime protocol: the GPU protocol's 244 timed passes are
@@ -334,8 +334,22 @@ def findings_table(title: str, findings: list[Finding]) -> Table:
     return t
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """Command-line options."""
+class GateOptions(BaseModel):
+    """What ``run_gate`` compares or updates; field names are the CLI's (``--psnr-tol`` -> ``psnr_tol``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    results: Path | None = None  # folder of result JSONs; None: data/results (or $RTSR_DATA_ROOT/results)
+    profile: StrictStr | None = None  # compare with references/<profile>.json; None: the results' own
+    reference: Path | None = None  # compare with (or update) this file instead
+    update: Bool = False  # rewrite the reference from the current results instead of comparing
+    psnr_tol: float = PSNR_TOL  # dB, largest allowed PSNR drop (RGB and Y); checked by check_tolerance
+    runtime_tol: float | None = None  # largest relative growth of runtime/bicubic; None: by protocol
+    require_runtime: Bool = False  # a refused runtime check fails (exit 1)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line options (the edge: ``main`` turns them into ``GateOptions``)."""
     p = argparse.ArgumentParser(
         prog="python -m eval.regress", description=description(__doc__),
         epilog="examples: python -m eval.regress  (after dvc repro); python -m eval.regress --profile "
@@ -359,13 +373,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--require-runtime", action="store_true",
                    help="fail (exit 1) when a runtime check is refused (other device, no runtime; "
                         "default: refused checks are listed, not failed)")
-    return p.parse_args(argv)
+    return p
 
 
-def update(args: argparse.Namespace, current: list[dict], console: Console) -> int:
+def update(opts: GateOptions, current: list[dict], console: Console) -> int:
     """``--update``: write the profile's reference (its test sets only) or ``--reference`` (everything)."""
-    profile = args.profile or (None if args.reference else workspace_profile())
-    if args.reference is None and profile is None:
+    profile = opts.profile or (None if opts.reference else workspace_profile())
+    if opts.reference is None and profile is None:
         raise ReferenceFileError(f"no profile in {PARAMS_FILE}: say which reference to write with --profile NAME")
     entries = current
     if profile is not None:
@@ -374,8 +388,8 @@ def update(args: argparse.Namespace, current: list[dict], console: Console) -> i
         if not entries:
             raise ResultError(f"the results hold none of profile {profile}'s test sets "
                               f"({_groups_text(wanted)}); run its pipeline first")
-    path = args.reference or default_reference(profile)
-    refuse_overlap({"--reference": path}, {"--results": args.results or default_results_dir()})
+    path = opts.reference or default_reference(profile)
+    refuse_overlap({"--reference": path}, {"--results": opts.results or default_results_dir()})
     check_output_file(path, "--reference")
     write_atomic(path, reference_text(entries, profile))
     console.print(f"wrote {shown_path(path)} with {len(entries)} entries"
@@ -393,23 +407,25 @@ def other_profile(path: Path, reference: list[dict], current: list[dict], result
             f"profile's results, not a regression ({hint})")
 
 
-@cli_main
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status (see the module docstring)."""
-    args = parse_args(argv)
-    check_tolerance("--psnr-tol", args.psnr_tol)
-    check_tolerance("--runtime-tol", args.runtime_tol)
+def gate_console() -> Console:
+    """A rich console; off a terminal (CI logs) at least 160 columns, so tables are not squeezed."""
     console = Console()
-    if not console.is_terminal:  # CI logs: do not squeeze the tables into 80 columns
-        console = Console(width=max(console.width, 160))
-    results_dir = args.results or default_results_dir()
+    return console if console.is_terminal else Console(width=max(console.width, 160))
+
+
+def run_gate(opts: GateOptions, console: Console | None = None) -> int:
+    """Compare the results with the reference (or ``update`` it); the exit status (see the module docstring)."""
+    check_tolerance("--psnr-tol", opts.psnr_tol)
+    check_tolerance("--runtime-tol", opts.runtime_tol)
+    console = console or gate_console()
+    results_dir = opts.results or default_results_dir()
     current = entries_from_results(load_results(results_dir))
-    if args.update:
-        return update(args, current, console)
-    if args.reference is not None:
-        reference_path = args.reference
-    elif args.profile is not None:
-        reference_path = default_reference(args.profile)
+    if opts.update:
+        return update(opts, current, console)
+    if opts.reference is not None:
+        reference_path = opts.reference
+    elif opts.profile is not None:
+        reference_path = default_reference(opts.profile)
     else:
         profile, why = choose_profile(current, workspace_profile())
         reference_path = default_reference(profile)
@@ -417,13 +433,13 @@ def main(argv: list[str] | None = None) -> int:
     reference = load_reference(reference_path)
     if not groups_of(reference) & groups_of(current):
         raise ReferenceFileError(other_profile(reference_path, reference, current, results_dir))
-    regressions, refused, notes = compare(reference, current, args.psnr_tol, args.runtime_tol)
+    regressions, refused, notes = compare(reference, current, opts.psnr_tol, opts.runtime_tol)
     if refused:
         console.print(findings_table("Runtime checks refused (measured on another device or "
                                      "missing; PSNR still checked)", refused))
     for n in notes:
         console.print(f"[yellow]note:[/yellow] {n}", soft_wrap=True)
-    failed = regressions + (refused if args.require_runtime else [])
+    failed = regressions + (refused if opts.require_runtime else [])
     if failed:
         console.print(findings_table(f"REGRESSIONS against {shown_path(reference_path)}", failed))
         absent = groups_of(reference) - groups_of(current)
@@ -435,12 +451,18 @@ def main(argv: list[str] | None = None) -> int:
                       + ("; if a change is intended, rewrite the reference with `python -m eval.regress "
                          "--update` and commit it" if changed else ""), soft_wrap=True)
         return EXIT_REGRESSION
-    tol = (f"{args.runtime_tol:.0%}" if args.runtime_tol is not None
+    tol = (f"{opts.runtime_tol:.0%}" if opts.runtime_tol is not None
            else "/".join(f"{v:.0%}" for v in RUNTIME_TOL.values()) + " (GPU/CPU)")
     console.print(f"[green]regress: OK[/green]: {len(reference)} reference entries, PSNR drop <= "
-                  f"{args.psnr_tol} dB, runtime/bicubic growth <= {tol}"
+                  f"{opts.psnr_tol} dB, runtime/bicubic growth <= {tol}"
                   + (f" ({len(refused)} runtime checks refused)" if refused else ""))
     return EXIT_OK
+
+
+@cli_main
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (see the module docstring)."""
+    return run_gate(GateOptions(**vars(build_parser().parse_args(argv))))
 
 
 if __name__ == "__main__":

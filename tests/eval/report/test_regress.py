@@ -6,9 +6,10 @@ import json
 import pytest
 
 from core.cli import EXIT_BAD_INPUT
+from core.cli import EXIT_FAILURE as EXIT_UNUSABLE
 from core.paths import data_root
 from eval.report import regress
-from eval.report.regress import EXIT_OK, EXIT_REGRESSION, EXIT_UNUSABLE, SCHEMA, main
+from eval.report.regress import EXIT_OK, EXIT_REGRESSION, SCHEMA, GateOptions, main, run_gate
 from tests.eval.results_factory import H200, MODELS, make_result, write_result, write_standard
 
 
@@ -317,3 +318,15 @@ def test_fixed_weights_fail_on_any_change_beyond_the_tolerance(tmp_path, capsys,
     if expected == EXIT_REGRESSION:
         out = _out(capsys)
         assert f"{change:+.4f} dB" in out and "|change| <= 0.05 dB (fixed weights)" in out
+
+
+def test_run_gate_takes_typed_options_as_the_cli_does(tmp_path, capsys):
+    """``run_gate(GateOptions(...))`` is what ``main`` runs: same exit status for the same inputs."""
+    results = tmp_path / "results"
+    write_standard(results)
+    ref = tmp_path / "ref.json"
+    assert run_gate(GateOptions(results=results, reference=ref, update=True)) == EXIT_OK
+    assert run_gate(GateOptions(results=results, reference=ref)) == EXIT_OK
+    assert main(["--results", str(results), "--reference", str(ref)]) == EXIT_OK
+    with pytest.raises(ValueError, match="extra"):
+        GateOptions(psnr_tolerance=0.1)  # a misspelt option is refused, not ignored
