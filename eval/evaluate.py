@@ -4,7 +4,7 @@ Usage::
 
     python -m eval.evaluate --model NAME|module:factory|ntire23:DIR [--weights P] [--label L] --dataset NAME|folder:DIR
         --scale S [--degradation ntire23|classic] [--runtime gpu|cpu|off] [--json OUT]
-        [--save-sr DIR] [--ntire23-compat] [--classic-y] [--passes N] [--warmup N]
+        [--save-sr DIR] [--y bt601|ntire23-compat|classic] [--passes N] [--warmup N]
         [--runtime-orientation portrait|landscape]
 
 LR/GT come from ``datasets.degrade.degrade_dataset`` (made if missing). Every image goes through
@@ -15,9 +15,11 @@ Named conventions:
 - Metrics: ``eval.metrics`` (RGB PSNR is the ranking metric; RGB SSIM as the challenge reports it;
   Y uses BT.601, rounded, ``scale`` shaved). One gray rule everywhere: a single-channel source file
   (the GT manifest's ``source_mode``) uses its gray value as Y; every 3-channel file uses the formula.
-- ``--ntire23-compat``: the challenge's ``calc_metrics.py`` exactly (``Y_NTIRE23_COMPAT``: swapped
+- ``--y`` picks the Y preset (default ``bt601``, as above); ``--ntire23-compat`` and ``--classic-y``
+  are its aliases for one release.
+- ``--y ntire23-compat``: the challenge's ``calc_metrics.py`` exactly (``Y_NTIRE23_COMPAT``: swapped
   R/B weights, float32 unrounded Y, no border crop, gray files as three equal channels).
-- ``--classic-y``: the published-table protocol (needs ``--degradation classic``): the GT's uint8
+- ``--y classic``: the published-table protocol (needs ``--degradation classic``): the GT's uint8
   BT.601 Y (the gray value for a single-channel source file, per the GT manifest's ``source_mode``)
   is shrunk with MATLAB ``imresize`` to the LR, fed as three equal channels, and the SR Y is the
   rounded channel mean (exact for per-channel upscalers such as ``bicubic_matlab``); RGB PSNR and
@@ -82,7 +84,7 @@ from eval.metrics import (
     ssim_rgb,
     y_metrics,
 )
-from eval.options import RUNTIMES, EvalOptions
+from eval.options import RUNTIMES, Y_CHOICES, EvalOptions
 from eval.provenance import provenance
 from eval.runtime import input_shape, measure_runtime, require_cuda
 from eval.weights_origin import weights_origin
@@ -187,7 +189,7 @@ def source_modes(gt_folder: Path) -> dict[str, str]:
 
 
 def classic_y_gt(gt: np.ndarray, mode: str) -> np.ndarray:
-    """uint8 HxW Y of a GT for ``--classic-y``: gray value of a single-channel source, else BT.601 rounded."""
+    """uint8 HxW Y of a GT for ``--y classic``: gray value of a single-channel source, else BT.601 rounded."""
     if is_single_channel_mode(mode):
         return gt[..., 0].copy()
     return rgb_to_y(gt, BT601).astype(np.uint8)
@@ -337,9 +339,7 @@ def check_options(opts: EvalOptions) -> None:
     if opts.degradation not in DEGRADATIONS:
         raise EvalError(f"unknown degradation {opts.degradation!r}; use one of {', '.join(DEGRADATIONS)}")
     if opts.classic_y and opts.degradation != "classic":
-        raise EvalError("--classic-y reproduces the classic tables and needs --degradation classic")
-    if opts.classic_y and opts.ntire23_compat:
-        raise EvalError("--classic-y and --ntire23-compat are different Y conventions; pick one")
+        raise EvalError("--y classic (--classic-y) reproduces the classic tables and needs --degradation classic")
     if opts.save_sr is not None:
         refuse_overlap({"--save-sr": opts.save_sr}, input_paths(opts))
         check_sr_folder(Path(opts.save_sr))
@@ -488,17 +488,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-sr", type=Path,
                    help="write the SR PNGs into this folder, as the leaderboard's crops need "
                         "(default: not saved)")
-    p.add_argument("--ntire23-compat", action="store_true",
-                   help="Y metrics exactly as the challenge's calc_metrics.py: swapped R/B weights, "
-                        "float32 unrounded Y, no border crop, gray files as GGG (default: off)")
-    p.add_argument("--classic-y", action="store_true",
-                   help="Y-only classic protocol of the published tables (needs --degradation classic; "
-                        "default: off)")
+    p.add_argument("--y", choices=Y_CHOICES,
+                   help="Y preset: bt601 (BT.601 Y rounded, scale px shaved), ntire23-compat (exactly the "
+                        "challenge's calc_metrics.py: swapped R/B weights, float32 unrounded Y, no border "
+                        "crop, gray files as GGG) or classic (Y-only protocol of the published tables; "
+                        "needs --degradation classic)")
+    p.add_argument("--ntire23-compat", dest="y", action="store_const", const="ntire23-compat",
+                   help="alias of --y ntire23-compat, kept for one release (default: off)")
+    p.add_argument("--classic-y", dest="y", action="store_const", const="classic",
+                   help="alias of --y classic, kept for one release (default: off)")
     p.add_argument("--drop-alpha", action="store_true",
                    help="a folder: set's images with an alpha channel: discard it (default: refused)")
-    for action in p._actions:  # state each option's default, taken from EvalOptions
+    for action in p._actions:  # state each option's default, taken from EvalOptions (not on the aliases)
         field = EvalOptions.model_fields.get(action.dest)
-        if field is not None and not field.is_required() and field.default not in (None, False):
+        alias = isinstance(action, argparse._StoreConstAction)
+        if field is not None and not alias and not field.is_required() and field.default not in (None, False):
             action.help = f"{action.help or ''} (default: {field.default})".lstrip()
     return p
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, StrictStr
+from pydantic import BaseModel, ConfigDict, StrictStr, model_validator
 
 from core.protocol import DEGRADATIONS, ORIENTATION
 from core.schema import Bool, Name, Passes, Scale, Warmup
 from eval.metrics import Y_DEFAULT, Y_NTIRE23_COMPAT, YPreset
 
 RUNTIMES = ("gpu", "cpu", "off")
+# The Y presets of --y: bt601 (default, Y_DEFAULT), ntire23-compat (the challenge's calc_metrics.py,
+# Y_NTIRE23_COMPAT), classic (the published tables' Y-only protocol; needs the classic degradation)
+Y_CHOICES = ("bt601", "ntire23-compat", "classic")
+LEGACY_Y_FLAGS = {"ntire23_compat": "ntire23-compat", "classic_y": "classic"}  # kept for one release
 
 
 class EvalOptions(BaseModel):
@@ -36,9 +40,32 @@ class EvalOptions(BaseModel):
     warmup: Warmup | None = None  # warm-up passes; None: the protocol's (50 gpu / 1 cpu)
     runtime_orientation: Literal["portrait", "landscape"] = ORIENTATION  # portrait: runtime_demo.py's tensor
     save_sr: Path | None = None  # write each SR output as <save_sr>/<stem>.png (staged, then renamed)
-    ntire23_compat: Bool = False  # Y metrics as the challenge's calc_metrics.py (Y_NTIRE23_COMPAT)
-    classic_y: Bool = False  # Y-only classic protocol of the published tables
+    y: Literal[Y_CHOICES] = "bt601"  # Y preset (Y_CHOICES)
     drop_alpha: Bool = False  # a folder: set's RGBA/LA images: discard the alpha (else refused)
+
+    @model_validator(mode="before")
+    @classmethod
+    def legacy_y_flags(cls, data):
+        """``ntire23_compat=True`` / ``classic_y=True`` (the old flags, kept for one release) set ``y``."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        chosen = [LEGACY_Y_FLAGS[k] for k in LEGACY_Y_FLAGS if data.pop(k, False)]
+        if len(chosen) > 1 or (chosen and data.get("y", "bt601") not in ("bt601", chosen[0])):
+            raise ValueError("--classic-y, --ntire23-compat and --y name different Y conventions; pick one")
+        if chosen:
+            data["y"] = chosen[0]
+        return data
+
+    @property
+    def classic_y(self) -> bool:
+        """The published tables' Y-only protocol (``--y classic``)."""
+        return self.y == "classic"
+
+    @property
+    def ntire23_compat(self) -> bool:
+        """Y metrics as the challenge's calc_metrics.py (``--y ntire23-compat``)."""
+        return self.y == "ntire23-compat"
 
     @property
     def display_label(self) -> str:

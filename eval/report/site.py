@@ -371,9 +371,9 @@ def evaluate_command(data: dict) -> str:
                  for a in (f"--{k}", str(rt[k]))]
     conv = data.get("conventions") or {}
     if conv.get("classic_y"):
-        args.append("--classic-y")
+        args += ["--y", "classic"]
     if str(conv.get("y", "")).lower().startswith("ntire23"):
-        args.append("--ntire23-compat")
+        args += ["--y", "ntire23-compat"]
     return " ".join(shlex.quote(a) for a in args)
 
 

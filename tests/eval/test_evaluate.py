@@ -240,6 +240,24 @@ def test_classic_y_needs_classic_degradation(tmp_path, capsys):
     assert_one_line_failure(rc, err, out, "--degradation classic")
 
 
+def test_one_y_option_and_its_two_aliases_set_the_same_preset():
+    from eval.evaluate import build_parser, options_from_args
+    from eval.options import EvalOptions
+
+    base = ["--model", "bicubic", "--dataset", "set5", "--scale", "3"]
+    for flags, y in ((["--y", "classic"], "classic"), (["--classic-y"], "classic"), ([], "bt601"),
+                     (["--y", "ntire23-compat"], "ntire23-compat"), (["--ntire23-compat"], "ntire23-compat")):
+        opts = options_from_args(build_parser().parse_args(base + flags))
+        assert (opts.y, opts.classic_y, opts.ntire23_compat) == (y, y == "classic", y == "ntire23-compat")
+    assert EvalOptions(model="bicubic", dataset="set5", scale=3, classic_y=True).y == "classic"  # old keyword
+    with pytest.raises(ValueError, match="pick one"):
+        EvalOptions(model="bicubic", dataset="set5", scale=3, classic_y=True, ntire23_compat=True)
+    helps = {a.option_strings[-1]: a.help for a in build_parser()._actions if a.option_strings}
+    assert helps["--classic-y"] == "alias of --y classic, kept for one release (default: off)"
+    assert helps["--ntire23-compat"] == "alias of --y ntire23-compat, kept for one release (default: off)"
+    assert "(default: bt601)" in helps["--y"]
+
+
 def test_a_trainable_model_without_weights_is_warned_about(tiny_folder, tmp_path, capsys):
     """Random initial weights are evaluated only with a warning on stderr (registered models)."""
     rc, err, out = run_cli(tmp_path, capsys, "--model", "espcn", "--dataset", f"folder:{tiny_folder}",
