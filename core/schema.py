@@ -9,6 +9,7 @@ file or source, the key, the value given and what is allowed.
 """
 from __future__ import annotations
 
+import numbers
 from typing import Annotated
 
 from pydantic import (
@@ -41,7 +42,14 @@ YamlPositiveFloat = Annotated[YamlFloat, Field(gt=0)]
 YamlUnitInterval = Annotated[YamlFloat, Field(ge=0, lt=1)]  # [0, 1): Adam betas
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
-Scale = Annotated[StrictInt, Field(ge=2, le=16)]  # integer upscaling factor
+MIN_SCALE, MAX_SCALE = 2, 16  # the one scale rule: an integer upscaling factor in this range
+SCALE_RULE = f"an integer from {MIN_SCALE} to {MAX_SCALE}"  # how every scale error states it
+Scale = Annotated[StrictInt, Field(ge=MIN_SCALE, le=MAX_SCALE)]  # integer upscaling factor
+
+
+def valid_scale(value) -> bool:
+    """True for an int (not a bool) in [MIN_SCALE, MAX_SCALE]: the rule every scale check applies."""
+    return bool(isinstance(value, numbers.Integral) and not isinstance(value, bool) and MIN_SCALE <= value <= MAX_SCALE)
 # Counts with an upper bound, so that a typo such as 1e20 is an error, not a run that never ends:
 Passes = Annotated[StrictInt, Field(ge=1, le=100_000)]  # timed runtime passes
 Warmup = Annotated[StrictInt, Field(ge=0, le=100_000)]  # warm-up runtime passes

@@ -37,6 +37,7 @@ from PIL import Image, features
 from core.cli import cli_main
 from core.io import staging_dir
 from core.protocol import CROP_CENTER, CROP_TOP_LEFT, DEGRADATIONS, JPEG_QUALITY
+from core.schema import SCALE_RULE, valid_scale
 from datasets.imageio import load_rgb, pixel_sha256, save_png
 from datasets.manifest import read_manifest, write_manifest
 from datasets.paths import gt_dir, hr_dir, lr_dir
@@ -47,9 +48,9 @@ JPEG_OPTIONS = {"subsampling": "4:2:0", "optimize": False, "progressive": False,
 
 
 def check_scale(scale) -> int:
-    """Validate the integer downscaling factor (>= 2); returns it as int."""
-    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 2:
-        raise DatasetError(f"scale {scale!r} is not supported; use an integer >= 2 (e.g. --scale 3)")
+    """Validate the integer downscaling factor (``core.schema.valid_scale``); returns it as int."""
+    if not valid_scale(scale):
+        raise DatasetError(f"scale {scale!r} is not supported; use {SCALE_RULE} (e.g. --scale 3)")
     return int(scale)
 
 

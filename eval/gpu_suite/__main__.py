@@ -26,6 +26,7 @@ from pathlib import Path
 from core.cli import EXIT_FAILURE, EXIT_OK, cli_main, description
 from core.io import check_output_dir, write_atomic
 from core.paths import RELEASED_CHECKPOINT, REPO_ROOT, data_root, official_dir
+from core.schema import SCALE_RULE, valid_scale
 from eval.errors import EvalError
 from eval.gpu_suite.context import QUICK_LR_HW, SuiteContext, card_slug, suite_mirror
 from eval.gpu_suite.record import read_record
@@ -142,8 +143,8 @@ def make_context(args: argparse.Namespace) -> SuiteContext:
         raise SuiteInputError(f"--budget-s {args.budget_s}: need a positive, finite number of seconds")
     if args.repeats is not None and args.repeats < 1:
         raise SuiteInputError(f"--repeats {args.repeats}: need at least 1")
-    if args.scale < 2:
-        raise SuiteInputError(f"--scale {args.scale}: need an integer >= 2")
+    if not valid_scale(args.scale):
+        raise SuiteInputError(f"--scale {args.scale}: need {SCALE_RULE}")
     if args.train_patch < 1 or args.train_batch < 1:
         raise SuiteInputError(f"--train-patch {args.train_patch} / --train-batch {args.train_batch}: "
                               "need integers >= 1")

@@ -39,7 +39,7 @@ from core.names import file_name
 from core.overlap import refuse_overlap
 from core.paths import REPO_ROOT
 from core.protocol import DEGRADATIONS, GPU_PROTOCOL, LR_720P
-from core.schema import Bool
+from core.schema import SCALE_RULE, Bool, Scale
 from eval.origin import origin_of, origin_text, table_note
 from eval.report.resultfiles import (
     METRIC_KEYS,
@@ -297,7 +297,7 @@ class LeaderboardOptions(BaseModel):
     results: Path | None = None  # folder of result JSONs; None: data/results (or $RTSR_DATA_ROOT/results)
     out: Path | None = None  # output folder; None: leaderboard/
     sr: Path | None = None  # root of saved SR images (datasets.paths.sr_dir layout); None: data/sr
-    scale: Annotated[int, Field(ge=2, strict=True)] | None = None  # only results at this scale
+    scale: Scale | None = None  # only results at this scale
     degradation: Literal[DEGRADATIONS] | None = None  # only results of this degradation
     dataset: StrictStr | None = None  # only results on this test set
     crop_dataset: StrictStr | None = None  # the one test set of crops.png; None: a panel per test set
@@ -358,7 +358,7 @@ def options_from_args(args: argparse.Namespace) -> LeaderboardOptions:
     except ValidationError as exc:
         err = exc.errors()[0]
         flag = "--" + str(err["loc"][0]).replace("_", "-")
-        bound = {"scale": "must be an integer >= 2", "crop_size": f"must be >= {MIN_CROP_SIZE} px"}
+        bound = {"scale": f"must be {SCALE_RULE}", "crop_size": f"must be >= {MIN_CROP_SIZE} px"}
         raise LeaderboardOptionError(f"{flag}={err.get('input')!r}: "
                                      f"{bound.get(str(err['loc'][0]), err['msg'])}") from None
 

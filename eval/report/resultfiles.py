@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from core.errors import FailureError
 from core.paths import data_root
 from core.protocol import BICUBIC, GPU_PROTOCOL
-from core.schema import error_line
+from core.schema import SCALE_RULE, error_line, valid_scale
 from eval.resultschema import ResultFile
 
 REQUIRED_KEYS = ("model", "dataset", "scale", "degradation", "psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y")
@@ -134,8 +134,8 @@ def _validate(path: Path, data: dict) -> None:
     for k in METRIC_KEYS:
         if not _is_number(data[k]):
             raise ResultError(f"{path}: {k} is {data[k]!r}, expected a number")
-    if isinstance(data["scale"], bool) or not isinstance(data["scale"], int) or data["scale"] < 2:
-        raise ResultError(f"{path}: scale is {data['scale']!r}, expected an integer >= 2")
+    if not valid_scale(data["scale"]):
+        raise ResultError(f"{path}: scale is {data['scale']!r}, expected {SCALE_RULE}")
     for k in ("model", "dataset", "degradation"):
         if not isinstance(data[k], str) or not data[k]:
             raise ResultError(f"{path}: {k} is {data[k]!r}, expected a name")

@@ -125,7 +125,7 @@ def test_crop_and_single_image_functions():
 
 @pytest.mark.parametrize("scale", [1, 0, -3, 2.5, True])
 def test_scale_below_two_rejected(scale):
-    with pytest.raises(DatasetError, match=r"scale .* is not supported; use an integer >= 2"):
+    with pytest.raises(DatasetError, match=r"scale .* is not supported; use an integer from 2 to 16"):
         degrade_ntire23(np.zeros((12, 12, 3), np.uint8), scale)
 
 
@@ -133,7 +133,7 @@ def test_cli_errors_are_one_line(capsys):
     assert main(["demo", "--scale", "1"]) == 2
     assert main(["demo5", "--scale", "3"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == "error: scale 1 is not supported; use an integer >= 2 (e.g. --scale 3)"
+    assert err[0] == "error: scale 1 is not supported; use an integer from 2 to 16 (e.g. --scale 3)"
     assert err[1].startswith("error: unknown dataset 'demo5'; did you mean demo") and len(err) == 2
 
 
