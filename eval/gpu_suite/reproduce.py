@@ -28,12 +28,13 @@ from eval.gpu_suite.record import Record
 from eval.gpu_suite.stages import KEYS, RUN_DIRS, STAGES, final_run, run_stages
 from eval.gpu_suite.steps import (
     PAPER_BUDGET,
-    RELEASED_LABEL,
     available,
+    bicubic_entry,
     conf_values,
     evaluate_entry,
     prepare_set,
     prune_target,
+    released_entries,
     time_left,
     train_config,
 )
@@ -253,13 +254,8 @@ def eval_entries(ctx: SuiteContext, published: list[dict]) -> list[dict]:
     then the baselines: the order they are evaluated in, so a short time box keeps the main comparison."""
     ours = [{"label": p["name"], "model": p["model"], "weights": p["path"],
              "origin": f"trained by the reproduce step on {ctx.card}"} for p in published]
-    entries = []
-    if ctx.official and ctx.scale == 3:
-        entries.append({"label": RELEASED_LABEL, "model": "bicubic_pp", "weights": ctx.official,
-                        "origin": "the authors' released x3 checkpoint"})
-    entries += [e for e in ours if e["model"] == "bicubic_pp"]
-    entries.append({"label": "bicubic", "model": "bicubic", "weights": None, "origin": "reference upscaler"})
-    return entries + [e for e in ours if e["model"] != "bicubic_pp"]
+    mine = [e for e in ours if e["model"] == "bicubic_pp"]
+    return [*released_entries(ctx), *mine, bicubic_entry(), *[e for e in ours if e["model"] != "bicubic_pp"]]
 
 
 def evaluate_all(ctx: SuiteContext, rec: Record, entries: list[dict]) -> None:

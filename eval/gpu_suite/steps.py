@@ -360,14 +360,24 @@ def step_training(ctx: SuiteContext, rec: Record) -> None:
 
 
 # -- 8. the GPU leaderboard ----------------------------------------------------------------------
+def bicubic_entry() -> dict:
+    """The reference upscaler's entry (label, model, weights, origin): every comparison has it."""
+    return {"label": "bicubic", "model": "bicubic", "weights": None, "origin": "reference upscaler"}
+
+
+def released_entries(ctx: SuiteContext) -> list[dict]:
+    """The released Bicubic++ x3 checkpoint's entry when it is present and the scale is 3, else none."""
+    if not (ctx.official and ctx.scale == 3):
+        return []
+    return [{"label": RELEASED_LABEL, "model": "bicubic_pp", "weights": ctx.official,
+             "origin": "the authors' released x3 checkpoint"}]
+
+
 def leaderboard_entries(ctx: SuiteContext) -> list[dict]:
     """(label, model, weights, origin) of every model with real weights, plus bicubic."""
     from models.registry import list_models
 
-    entries = [{"label": "bicubic", "model": "bicubic", "weights": None, "origin": "reference upscaler"}]
-    if ctx.official and ctx.scale == 3:
-        entries.append({"label": RELEASED_LABEL, "model": "bicubic_pp", "weights": ctx.official,
-                        "origin": "the authors' released x3 checkpoint"})
+    entries = [bicubic_entry(), *released_entries(ctx)]
     for name in ["bicubic_pp", *ctx.train_baselines]:
         ckpt = Path(ctx.work) / "train" / name / "best.pt"
         if ckpt.is_file():
