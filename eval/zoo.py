@@ -32,14 +32,14 @@ from core.cli import cli_main
 from core.hashing import file_sha256
 from core.io import write_atomic
 from core.paths import data_root, official_dir
-from core.protocol import DEGRADATIONS
+from core.protocol import BICUBIC, DEGRADATIONS
 from datasets.registry import get_dataset
 from eval.errors import EvalError
 from eval.evaluate import evaluate, write_result
 from eval.options import RUNTIMES, EvalOptions
 from models.external import ZOO, ExternalCheckpoint, zoo_entry, zoo_names
 
-REFERENCES = {"classic": ("bicubic", "bicubic_matlab"), "ntire23": ("bicubic",)}
+REFERENCES = {"classic": (BICUBIC, "bicubic_matlab"), "ntire23": (BICUBIC,)}
 
 
 def default_out_dir() -> Path:
@@ -115,10 +115,10 @@ def summary(results: list[dict]) -> Table:
     for col in ("model", "set", "scale", "degradation", "PSNR Y", "SSIM Y", "PSNR RGB", "vs bicubic RGB"):
         table.add_column(col, justify="left" if col in ("model", "set", "degradation") else "right")
     bicubic = {(r["dataset"], r["scale"], r["degradation"]): r["psnr_rgb"] for r in results
-               if r["model"] == "bicubic"}
+               if r["model"] == BICUBIC}
     for r in results:
         ref = bicubic.get((r["dataset"], r["scale"], r["degradation"]))
-        gain = "-" if ref is None or r["model"] == "bicubic" else f"{r['psnr_rgb'] - ref:+.3f}"
+        gain = "-" if ref is None or r["model"] == BICUBIC else f"{r['psnr_rgb'] - ref:+.3f}"
         table.add_row(r["label"], r["dataset"], str(r["scale"]), r["degradation"], f"{r['psnr_y']:.3f}",
                       f"{r['ssim_y']:.4f}", f"{r['psnr_rgb']:.3f}", gain)
     return table

@@ -46,7 +46,7 @@ def test_own_model_block_runs_verbatim(mirror, tmp_path):
     mine = json.loads((ws / "data" / "results" / "mynet_set5_x3.json").read_text())
     assert (mine["label"], mine["dataset"], len(mine["per_image"])) == ("mynet", "set5", 5)
     board = json.loads((ws / "leaderboard" / "leaderboard.json").read_text())
-    assert {r["model"] for r in board} == {"mynet", "bicubic"}
+    assert {r["label"] for r in board} == {"mynet", "bicubic"}
     assert all(r["score"] is not None for r in board)
     assert "mynet" in proc.stdout  # the printed table
 

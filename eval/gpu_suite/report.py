@@ -1,7 +1,7 @@
 """The suite's report as Markdown: one section per step, the card named in every table's heading."""
 from __future__ import annotations
 
-from core.protocol import FP16_TOLERANCE_DB
+from core.protocol import BICUBIC, FP16_TOLERANCE_DB
 
 
 def fmt(value, spec: str = ".3f") -> str:
@@ -246,9 +246,10 @@ def stage_curves(step: dict) -> list[str]:
 def runs_vs_bicubic(step: dict) -> list[str]:
     """Every evaluated run against bicubic on the same set: RGB / Y PSNR and the difference (dB), runtime (ms)."""
     index, rows = evaluation_index(step), []
+    bicubic = {dataset: r for (_, dataset), r in index.items() if r.get("model") == BICUBIC}
     for (label, dataset), r in index.items():
-        bic = index.get(("bicubic", dataset))
-        if label == "bicubic" or bic is None:
+        bic = bicubic.get(dataset)
+        if r.get("model") == BICUBIC or bic is None:
             continue
         rows.append([label, dataset, fmt(r["psnr_rgb"]), fmt(r["psnr_rgb"] - bic["psnr_rgb"], "+.3f"),
                      fmt(r["psnr_y"]), fmt(r["psnr_y"] - bic["psnr_y"], "+.3f"), fmt(r.get("runtime_ms"), ".4f"),

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from core.errors import RtsrError, one_line, typed_one_line
-from core.protocol import DEGRADATIONS, GPU_PASSES, GPU_WARMUP
+from core.protocol import BICUBIC, DEGRADATIONS, GPU_PASSES, GPU_WARMUP
 from datasets.paths import sr_dir
 from eval.gpu_suite.context import SuiteContext
 from eval.gpu_suite.record import Record
@@ -28,7 +28,7 @@ STEPS = ("reproduce", "environment", "data", "gpu_tests", "protocol", "variants"
 # and the largest (0.45 of the default 480 s: 216 s; alone, with --steps reproduce, the whole budget).
 WEIGHTS = {"reproduce": 0.45, "environment": 0.01, "data": 0.045, "gpu_tests": 0.065, "protocol": 0.07,
            "variants": 0.11, "sweep": 0.04, "training": 0.125, "leaderboard": 0.085}
-EAGER_MODELS = ("bicubic", "bicubic_pp")
+EAGER_MODELS = (BICUBIC, "bicubic_pp")
 TRAIN_BUDGET = "cpu"  # conf/budget/ of the suite's training runs (the mirror profile's optimiser)
 PAPER_BUDGET = "paper"  # conf/budget/ of the throughput probe and the paper-profile estimate
 SUITE_SUFFIX = "_gpu"  # label suffix of the models this suite trains
@@ -362,7 +362,7 @@ def step_training(ctx: SuiteContext, rec: Record) -> None:
 # -- 8. the GPU leaderboard ----------------------------------------------------------------------
 def bicubic_entry() -> dict:
     """The reference upscaler's entry (label, model, weights, origin): every comparison has it."""
-    return {"label": "bicubic", "model": "bicubic", "weights": None, "origin": "reference upscaler"}
+    return {"label": BICUBIC, "model": BICUBIC, "weights": None, "origin": "reference upscaler"}
 
 
 def released_entries(ctx: SuiteContext) -> list[dict]:

@@ -55,8 +55,8 @@ from eval.report.resultfiles import (
 )
 from eval.score import score as ntire23_score
 
-ROW_KEYS = ("dataset", "scale", "rank", "model", "provenance", "cpu_budget", "params", "gflops_720p", "psnr_rgb",
-            "ssim_rgb", "psnr_y", "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score")
+ROW_KEYS = ("dataset", "scale", "rank", "label", "model", "provenance", "cpu_budget", "params", "gflops_720p",
+            "psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score")
 CPU_WARNING = ("Runtimes are CPU figures (FP32, not the challenge's GPU FP16 protocol): "
                "scores are NOT comparable with the NTIRE 2023 challenge's.")
 
@@ -98,7 +98,7 @@ def group_rows(key: tuple[str, int, str], results: list[Result]) -> tuple[list[d
         notes.append(f"{where}: no bicubic result, so no scores; run `{command}`")
     rows = [_row(r, bicubic) for r in results]
     notes += [external_note(where, r) for r in results if r.data.get("external")]
-    unscored = [r["model"] for r in rows if r["score"] is None and r["runtime_ms"] is None]
+    unscored = [r["label"] for r in rows if r["score"] is None and r["runtime_ms"] is None]
     if bicubic is not None and unscored:
         notes.append(f"{where}: no runtime (evaluated with --runtime off), so no score: "
                      + ", ".join(unscored))
@@ -121,7 +121,7 @@ def external_note(where: str, result: Result) -> str:
 
 
 def _row(result: Result, bicubic: Result | None) -> dict:
-    """One leaderboard row (keys ``ROW_KEYS``; ``rank`` filled in later)."""
+    """One leaderboard row (keys ``ROW_KEYS``: ``label`` shown, ``model`` the registry name; ``rank`` later)."""
     d, rt = result.data, result.runtime
     origin = origin_of(d)
     runtime_ms = float(rt["mean_ms"]) if rt else None
@@ -129,7 +129,7 @@ def _row(result: Result, bicubic: Result | None) -> dict:
     if bicubic is not None and runtime_ms is not None:
         score = round(float(ntire23_score(d["psnr_rgb"], bicubic.data["psnr_rgb"], runtime_ms)), 4)
     return {
-        "dataset": d["dataset"], "scale": d["scale"], "rank": None, "model": result.label,
+        "dataset": d["dataset"], "scale": d["scale"], "rank": None, "label": result.label, "model": d["model"],
         "provenance": origin_text(origin), "cpu_budget": origin.cpu_budget,
         "params": d.get("params"), "gflops_720p": gflops_720p(result),
         # raw values, formatted once where printed (rounding here, then again in a table, made
@@ -144,9 +144,9 @@ def _row(result: Result, bicubic: Result | None) -> dict:
 
 
 def _sort_key(row: dict) -> tuple:
-    """Score descending (unscored last), then PSNR RGB descending, then name."""
+    """Score descending (unscored last), then PSNR RGB descending, then label."""
     s = row["score"]
-    return (s is None, -(s or 0.0), -row["psnr_rgb"], row["model"])
+    return (s is None, -(s or 0.0), -row["psnr_rgb"], row["label"])
 
 
 def runtime_notes(rows: list[dict]) -> list[str]:
@@ -196,7 +196,7 @@ def runtime_caption(members: list[dict]) -> str:
 
 COLUMNS = (  # (header, formatter) for the printed and markdown tables ("\n" -> " " in markdown)
     ("#", lambda r: _fmt(r["rank"], "d")),
-    ("model", lambda r: r["model"]),
+    ("model", lambda r: r["label"]),
     ("params", lambda r: _fmt(r["params"], ",d")),
     ("GFLOPs\n720p", lambda r: _fmt(r["gflops_720p"], ".2f")),
     ("PSNR\nRGB", lambda r: _fmt(r["psnr_rgb"], ".3f")),
@@ -217,7 +217,7 @@ def rich_tables(rows: list[dict], degradation: str) -> list[tuple[Table, str]]:
         t = Table(title=f"{dataset} x{scale} ({degradation})", title_justify="left")
         for header, _ in COLUMNS:
             if header == "model":
-                t.add_column(header, no_wrap=True, min_width=max(len(r["model"]) for r in members))
+                t.add_column(header, no_wrap=True, min_width=max(len(r["label"]) for r in members))
             elif header in TEXT_COLUMNS:
                 t.add_column(header)
             else:
@@ -265,7 +265,7 @@ DVC_METRIC_KEYS = (*METRIC_KEYS, "runtime_ms", "score")  # the columns of `dvc m
 def dvc_metrics(rows: list[dict]) -> dict[str, dict]:
     """``{"<dataset>_x<S>/<model>.json": {metric: value}}``: one flat file per row, so that
     ``dvc metrics show`` prints a row per model and test set and a column per metric."""
-    return {f"{file_name(r['dataset'])}_x{r['scale']}/{file_name(r['model'])}.json":
+    return {f"{file_name(r['dataset'])}_x{r['scale']}/{file_name(r['label'])}.json":
             {k: r[k] for k in DVC_METRIC_KEYS} for r in rows}
 
 

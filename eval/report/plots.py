@@ -25,13 +25,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from core.io import write_atomic
-from core.protocol import GPU_PROTOCOL
+from core.protocol import BICUBIC, GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir, sr_dir
 from eval.metrics import psnr_rgb
 from eval.report.chart_axes import log_ticks, psnr_limits
 from eval.report.crops import Spot, choose_spots, reference_model
-from eval.report.resultfiles import Result, bicubic_command, shown_path
+from eval.report.resultfiles import Result, bicubic_command, bicubic_label, bicubic_row, is_bicubic_row, shown_path
 
 MAX_COLUMNS = 8  # HR, bicubic and up to six models per row of crops.png
 ERROR_MAP_MAX = 48  # error maps: |output - HR| (mean over RGB, uint8 levels) from 0 (black) to this (white)
@@ -86,7 +86,7 @@ def _runtime_panel(ax, dataset: str, scale: int, members: list[dict]) -> None:
                 transform=ax.transAxes)
         ax.set_axis_off()
         return
-    bic = next((r for r in members if r["model"] == "bicubic"), None)
+    bic = bicubic_row(members)
     lo, hi, cut = psnr_limits([r["psnr_rgb"] for r in timed], None if bic is None else bic["psnr_rgb"])
     inside = [r for r in timed if cut is None or r["psnr_rgb"] >= cut]
     outliers = [r for r in timed if r not in inside]
@@ -98,14 +98,14 @@ def _runtime_panel(ax, dataset: str, scale: int, members: list[dict]) -> None:
     ax.step(fx, fy, where="post", color="tab:red", lw=1.2, label="Pareto front", zorder=2)
     ax.scatter(fx, fy, facecolors="none", edgecolors="tab:red", s=110, zorder=4)
     for r, (x, y) in zip(inside, pts):
-        ax.annotate(r["model"], (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        ax.annotate(r["label"], (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
     edge = lo + 0.02 * (hi - lo)
     xs = [r["runtime_ms"] for r in timed]
     middle = math.sqrt(min(xs) * max(xs))
     for r in outliers:  # off the scale: a marker on the bottom edge, its real value in the label
         x = r["runtime_ms"]
         ax.scatter([x], [edge], marker="v", color="tab:gray", zorder=3, clip_on=False)
-        ax.annotate(f"{r['model']} {r['psnr_rgb']:.2f} dB (off scale)", (x, edge), textcoords="offset points",
+        ax.annotate(f"{r['label']} {r['psnr_rgb']:.2f} dB (off scale)", (x, edge), textcoords="offset points",
                     xytext=(-4, 4) if x > middle else (4, 4), ha="right" if x > middle else "left",
                     fontsize=8, color="tab:gray")
     if bic is not None:
@@ -127,13 +127,16 @@ def _runtime_panel(ax, dataset: str, scale: int, members: list[dict]) -> None:
 def crop_keys(results: list[Result], sr_root: Path, dataset: str | None) -> list[tuple[str, int, str]]:
     """The (dataset, scale, degradation) panels of crops.png: every one with bicubic SR images."""
     keys = sorted({r.key for r in results if dataset is None or r.key[0] == dataset})
-    return [k for k in keys if sr_dir(sr_root, "bicubic", *k).is_dir()]
+    labels = {r.key: r.label for r in results if r.is_bicubic}
+    return [k for k in keys if sr_dir(sr_root, labels.get(k, BICUBIC), *k).is_dir()]
 
 
 def crop_reference(key: tuple[str, int, str], members: list[dict], sr_root: Path) -> str | None:
     """The reference model of a section's crops (``eval.report.crops.reference_model``) among rows with SR images."""
-    bicubic = next((r["psnr_rgb"] for r in members if r["model"] == "bicubic"), None)
-    psnrs = {r["model"]: r["psnr_rgb"] for r in members if sr_dir(sr_root, r["model"], *key).is_dir()}
+    bic = bicubic_row(members)
+    psnrs = {r["label"]: r["psnr_rgb"] for r in members
+             if not is_bicubic_row(r) and sr_dir(sr_root, r["label"], *key).is_dir()}
+    bicubic = None if bic is None else bic["psnr_rgb"]
     return reference_model(psnrs, bicubic)
 
 
@@ -142,7 +145,7 @@ def choose_spots_of(key: tuple[str, int, str], members: list[dict], sr_root: Pat
     """(spots, reference model or None) of one section by ``eval.report.crops``' rule; both figures use it."""
     best = crop_reference(key, members, sr_root)
     folder = None if best is None else sr_dir(sr_root, best, *key)
-    return choose_spots(gt_dir(*key), sr_dir(sr_root, "bicubic", *key), folder, side, count, key[1]), best
+    return choose_spots(gt_dir(*key), sr_dir(sr_root, bicubic_label(members), *key), folder, side, count, key[1]), best
 
 
 def choose_crop(key: tuple[str, int, str], members: list[dict], sr_root: Path, size: int
@@ -169,8 +172,8 @@ def write_crops(rows: list[dict], results: list[Result], sr_root: Path, path: Pa
     panels, notes = [], []
     for key in keys:
         ds, scale, deg = key
-        members = [r for r in rows if (r["dataset"], r["scale"]) == (ds, scale) and (key, r["model"]) in by_label]
-        labels = ["bicubic"] + [r["model"] for r in members if r["model"] != "bicubic"]
+        members = [r for r in rows if (r["dataset"], r["scale"]) == (ds, scale) and (key, r["label"]) in by_label]
+        labels = [bicubic_label(members)] + [r["label"] for r in members if not is_bicubic_row(r)]
         try:
             spot, best = choose_crop(key, members, sr_root, crop_size)
             stem, top, left, side = spot.stem, spot.top, spot.left, spot.side

@@ -5,7 +5,8 @@ References, one per pipeline profile, committed where no stage writes: ``referen
 ``--reference`` the profile is the results' own: the profile whose reference covers test sets of
 the results (``params.yaml``'s profile when several do).
 
-A regression is, per (dataset, scale, degradation, model label) in the reference:
+A regression is, per (dataset, scale, degradation, label) in the reference (an entry's ``model`` is the
+registry name, its ``label`` the shown name, written only when it differs from the model):
   - the model is missing from the current results;
   - its PSNR RGB or PSNR Y dropped by more than ``--psnr-tol`` dB (default 0.05);
   - its runtime ratio to bicubic (both measured in the same run on the same device) grew by more
@@ -63,6 +64,7 @@ from eval.report.resultfiles import (
     ResultError,
     default_results_dir,
     group_results,
+    is_bicubic_row,
     load_results,
     shown_path,
 )
@@ -96,6 +98,7 @@ class ReferenceEntry(BaseModel):
     scale: Scale
     degradation: Name
     model: Name
+    label: Name | None = None  # the shown name when it is not the registry name (absent: older bytes kept)
     psnr_rgb: Float
     psnr_y: Float
     runtime_ms: PositiveFloat | None
@@ -185,7 +188,8 @@ def entries_from_results(results: list[Result]) -> list[dict]:
             ms = float(rt["mean_ms"]) if rt else None
             platform = r.platform
             entries.append({
-                "dataset": r.key[0], "scale": r.key[1], "degradation": r.key[2], "model": r.label,
+                "dataset": r.key[0], "scale": r.key[1], "degradation": r.key[2], "model": r.data["model"],
+                **({"label": r.label} if r.label != r.data["model"] else {}),
                 "psnr_rgb": round(float(r.data["psnr_rgb"]), 4),
                 "psnr_y": round(float(r.data["psnr_y"]), 4),
                 "runtime_ms": None if ms is None else round(ms, 4),
@@ -206,8 +210,13 @@ def tolerance_fields(result: Result) -> dict:
 
 
 def _entry_key(e: dict) -> tuple:
-    """Identity of an entry: (dataset, scale, degradation, model label)."""
-    return (e["dataset"], e["scale"], e["degradation"], e["model"])
+    """Identity of an entry: (dataset, scale, degradation, label)."""
+    return (e["dataset"], e["scale"], e["degradation"], entry_label(e))
+
+
+def entry_label(e: dict) -> str:
+    """The shown name of a reference entry: its ``label``, else its registry ``model``."""
+    return e.get("label") or e["model"]
 
 
 def load_reference(path: Path) -> list[dict]:
@@ -274,7 +283,7 @@ def compare(reference: list[dict], current: list[dict], psnr_tol: float = PSNR_T
         where = f"{ref['dataset']} x{ref['scale']} {ref['degradation']}"
         now = cur.get(_entry_key(ref))
         if now is None:
-            regressions.append(Finding(where, ref["model"], "missing", "present", "missing",
+            regressions.append(Finding(where, entry_label(ref), "missing", "present", "missing",
                                        "-", "must be present"))
             continue
         regressions += _psnr_checks(where, ref, now, psnr_tol)
@@ -297,7 +306,7 @@ def _psnr_checks(where: str, ref: dict, now: dict, psnr_tol: float) -> list[Find
         change = now[metric] - ref[metric]
         if (abs(change) if fixed else -change) > entry_tol + EPS:
             limit = f"|change| <= {entry_tol} dB (fixed weights)" if fixed else f"drop <= {entry_tol} dB"
-            out.append(Finding(where, ref["model"], metric, f"{ref[metric]:.4f}", f"{now[metric]:.4f}",
+            out.append(Finding(where, entry_label(ref), metric, f"{ref[metric]:.4f}", f"{now[metric]:.4f}",
                                f"{change:+.4f} dB", limit))
     return out
 
@@ -306,20 +315,20 @@ def _runtime_check(where: str, ref: dict, now: dict, tol: float
                    ) -> tuple[Finding | None, Finding | None]:
     """(regression, refusal) of the runtime-ratio check of one entry; both None when it passes."""
     ratio_ref = ref["runtime_ratio_to_bicubic"]
-    if ratio_ref is None or ref["model"] == "bicubic":
+    if ratio_ref is None or is_bicubic_row(ref):
         return None, None
     ratio_now = now["runtime_ratio_to_bicubic"]
     ref_on = f"{ref['runtime_protocol']} on {ref['runtime_device']}"
     if ratio_now is None:
-        return None, Finding(where, ref["model"], "runtime refused", ref_on, "no runtime (or no "
+        return None, Finding(where, entry_label(ref), "runtime refused", ref_on, "no runtime (or no "
                              "bicubic runtime) in the current results", "-", "same device")
     now_on = f"{now['runtime_protocol']} on {now['runtime_device']}"
     if now_on != ref_on:
-        return None, Finding(where, ref["model"], "runtime refused", ref_on, now_on, "-",
+        return None, Finding(where, entry_label(ref), "runtime refused", ref_on, now_on, "-",
                              "same device")
     change = ratio_now / ratio_ref - 1
     if change > tol + EPS:
-        return Finding(where, ref["model"], "runtime / bicubic", f"{ratio_ref:.3f}x",
+        return Finding(where, entry_label(ref), "runtime / bicubic", f"{ratio_ref:.3f}x",
                        f"{ratio_now:.3f}x", f"+{change:.1%}", f"<= +{tol:.0%}"), None
     return None, None
 

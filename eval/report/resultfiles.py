@@ -41,6 +41,23 @@ class ResultError(FailureError):
     """Result files that are missing or cannot be used (exit status 1); the message names the files and the fix."""
 
 
+def is_bicubic_row(row: dict) -> bool:
+    """True for a leaderboard row (or reference entry) of the reference upscaler: its registry ``model``
+    is ``core.protocol.BICUBIC``, whatever its ``label``."""
+    return row["model"] == BICUBIC
+
+
+def bicubic_row(rows: list[dict]) -> dict | None:
+    """The bicubic row of one section's rows (``is_bicubic_row``), or None."""
+    return next((r for r in rows if is_bicubic_row(r)), None)
+
+
+def bicubic_label(rows: list[dict]) -> str:
+    """The label bicubic's SR images are saved under in one section (``BICUBIC`` when it has no row)."""
+    row = bicubic_row(rows)
+    return BICUBIC if row is None else row["label"]
+
+
 @dataclass(frozen=True)
 class Result:
     """One result JSON: its path and its parsed content."""
@@ -60,7 +77,7 @@ class Result:
 
     @property
     def is_bicubic(self) -> bool:
-        """True for the reference upscaler row (``model == "bicubic"``) that P_bic comes from."""
+        """True for the reference upscaler row (``model`` is ``core.protocol.BICUBIC``) that P_bic comes from."""
         return self.data["model"] == BICUBIC
 
     @property

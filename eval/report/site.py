@@ -42,7 +42,7 @@ from eval.metrics import psnr_rgb
 from eval.origin import origin_of, origin_text, table_note
 from eval.report.chart_axes import log_ticks, psnr_limits
 from eval.report.plots import choose_spots_of, pareto_front
-from eval.report.resultfiles import Result, bicubic_command, tables_by_set
+from eval.report.resultfiles import Result, bicubic_command, bicubic_label, bicubic_row, is_bicubic_row, tables_by_set
 
 ASSETS = Path(__file__).with_name("site_assets")
 STATIC_FILES = ("site.css", "site.js")
@@ -102,7 +102,7 @@ class Column:
 
 COLUMNS = (  # what defines the rank first (rank, label, score and its inputs), so a 1400 px window shows it
     Column("rank", "#", "d", "asc", "rank"),
-    Column("model", "model", "", "asc", None),
+    Column("label", "model", "", "asc", None),
     Column("score", "score", ".2f", "desc", "score"),
     Column("psnr_rgb", "PSNR RGB", ".3f", "desc", "PSNR RGB"),
     Column("gain_db", "gain vs bicubic", "+.3f", "desc", "gain"),
@@ -116,7 +116,7 @@ COLUMNS = (  # what defines the rank first (rank, label, score and its inputs), 
     Column("provenance", "weights", "", "asc", "weights"),
 )
 OPTIONAL_COLUMNS = ("ssim_rgb",)
-TEXT_KEYS = ("model", "provenance")  # left-aligned text cells; the model's links to its provenance
+TEXT_KEYS = ("label", "provenance")  # left-aligned text cells; the model's links to its provenance
 
 
 def anchor(key: tuple[str, int, str]) -> str:
@@ -147,10 +147,10 @@ def format_value(value, fmt: str) -> str:
 
 def table_rows(members: list[dict], results: dict[str, Result]) -> list[dict]:
     """Leaderboard rows of one section with the page's extra fields (gain, median runtime, ssim_rgb)."""
-    bicubic = next((r for r in members if r["model"] == "bicubic"), None)
+    bicubic = bicubic_row(members)
     out = []
     for row in members:
-        data = results[row["model"]].data
+        data = results[row["label"]].data
         rt = data.get("runtime") or {}
         ssim_rgb = data.get("ssim_rgb")
         out.append({
@@ -187,8 +187,8 @@ def cells(row: dict, columns: list[Column]) -> list[dict]:
     for c in columns:
         v = row.get(c.key)
         text = v if c.key in TEXT_KEYS else format_value(v, c.fmt)
-        cls = "num" if c.key not in TEXT_KEYS else "text" if c.key == "model" else "text wrap"
-        out.append({"text": text, "sort": "" if v is None else str(v), "cls": cls, "link": c.key == "model"})
+        cls = "num" if c.key not in TEXT_KEYS else "text" if c.key == "label" else "text wrap"
+        out.append({"text": text, "sort": "" if v is None else str(v), "cls": cls, "link": c.key == "label"})
     return out
 
 
@@ -196,7 +196,7 @@ def hover_text(row: dict) -> str:
     """The chart tooltip: every number of the row (plotly's HTML subset; the label is escaped)."""
     f = format_value
     return "<br>".join([
-        f"<b>{html.escape(row['model'])}</b>  rank {f(row['rank'], 'd')}, score {f(row['score'], '.2f')}",
+        f"<b>{html.escape(row['label'])}</b>  rank {f(row['rank'], 'd')}, score {f(row['score'], '.2f')}",
         f"PSNR RGB {f(row['psnr_rgb'], '.3f')} dB ({f(row['gain_db'], '+.3f')} vs bicubic)",
         f"PSNR Y {f(row['psnr_y'], '.3f')} dB, SSIM Y {f(row['ssim_y'], '.4f')}"
         + ("" if row.get("ssim_rgb") is None else f", SSIM RGB {f(row['ssim_rgb'], '.4f')}"),
@@ -237,7 +237,7 @@ def chart(rows: list[dict]) -> go.Figure | None:
     timed = [r for r in rows if r["runtime_ms"] is not None]
     if not timed:
         return None
-    bicubic = next((r for r in rows if r["model"] == "bicubic"), None)
+    bicubic = bicubic_row(rows)
     lo, hi, cut = psnr_limits([r["psnr_rgb"] for r in timed], None if bicubic is None else bicubic["psnr_rgb"])
     y_range = [lo, hi]  # psnr_vs_runtime.png's rule: an outlier sits on the bottom edge instead
     outliers = [r for r in timed if cut is not None and r["psnr_rgb"] < cut]
@@ -270,8 +270,8 @@ def chart(rows: list[dict]) -> go.Figure | None:
         x=[xs[i] for i in front], y=[ys[i] for i in front], mode="lines", line_shape="hv",
         line={"color": "#d62728", "width": 1.5}, name="Pareto front", hoverinfo="skip"))
     fig.add_trace(go.Scatter(
-        x=xs, y=ys, mode="markers+text", text=[r["model"] for r in timed],
-        textposition="top center", textfont={"size": 11}, customdata=[r["model"] for r in timed],
+        x=xs, y=ys, mode="markers+text", text=[r["label"] for r in timed],
+        textposition="top center", textfont={"size": 11}, customdata=[r["label"] for r in timed],
         hovertext=[hover_text(r) for r in timed], hovertemplate="%{hovertext}<extra></extra>",
         marker={"size": 11, "color": ["#d62728" if i in front else "#1f77b4" for i in range(len(xs))],
                 "line": {"color": "white", "width": 1}},
@@ -295,8 +295,8 @@ def outlier_trace(outliers: list[dict], edge_db: float) -> go.Scatter:
     """Models below the axis' outlier cut (``eval.report.chart_axes``): gray triangles on the bottom edge, labelled."""
     return go.Scatter(
         x=[r["runtime_ms"] for r in outliers], y=[edge_db] * len(outliers), mode="markers+text",
-        text=[f"{r['model']} {r['psnr_rgb']:.2f} dB (off scale)" for r in outliers], textposition="top center",
-        textfont={"size": 10, "color": "#7f7f7f"}, customdata=[r["model"] for r in outliers],
+        text=[f"{r['label']} {r['psnr_rgb']:.2f} dB (off scale)" for r in outliers], textposition="top center",
+        textfont={"size": 10, "color": "#7f7f7f"}, customdata=[r["label"] for r in outliers],
         hovertext=[hover_text(r) for r in outliers], hovertemplate="%{hovertext}<extra></extra>",
         marker={"size": 11, "symbol": "triangle-down", "color": "#7f7f7f"}, cliponaxis=False,
         name="off scale (more than 3 dB below bicubic)")
@@ -316,14 +316,15 @@ def crop_views(key: tuple[str, int, str], members: list[dict], sr_root: Path, si
 
     ``members``: the section's leaderboard rows in rank order (bicubic included).
     """
-    labels = [r["model"] for r in members]
-    bic_folder = sr_dir(sr_root, "bicubic", *key)
+    labels = [r["label"] for r in members if not is_bicubic_row(r)]
+    bic_label = bicubic_label(members)
+    bic_folder = sr_dir(sr_root, bic_label, *key)
     gt_folder = gt_dir(*key)
     if not bic_folder.is_dir():
         return [], f"No crops: no bicubic SR images in {bic_folder}; run `{bicubic_hint}`."
     if not gt_folder.is_dir():
         return [], f"No crops: no ground truth in {gt_folder}; run `python -m datasets.degrade`."
-    others = [lb for lb in labels if lb != "bicubic" and sr_dir(sr_root, lb, *key).is_dir()]
+    others = [lb for lb in labels if sr_dir(sr_root, lb, *key).is_dir()]
     try:
         spots, _ = choose_spots_of(key, members, sr_root, side, count)
     except ImageError as exc:
@@ -335,7 +336,7 @@ def crop_views(key: tuple[str, int, str], members: list[dict], sr_root: Path, si
         window = (slice(spot.top, spot.top + spot.side), slice(spot.left, spot.left + spot.side))
         ref = load_rgb(gt_folder / f"{spot.stem}.png")[window]
         panels = [("HR", ref, None)]
-        for label in ["bicubic", *others]:
+        for label in [bic_label, *others]:
             f = sr_dir(sr_root, label, *key) / f"{spot.stem}.png"
             if f.is_file():
                 crop = load_rgb(f)[window]
@@ -349,7 +350,7 @@ def crop_views(key: tuple[str, int, str], members: list[dict], sr_root: Path, si
         left = 1 if len(options) > 1 else 0
         views.append({"spot": spot, "options": options, "left": left,
                       "right": 2 if len(options) > 2 else 0, "size": spot.side * ZOOM})
-    missing = [lb for lb in labels if lb != "bicubic" and lb not in others]
+    missing = [lb for lb in labels if lb not in others]
     note = None if not missing else ("No saved SR images for " + ", ".join(missing)
                                      + " (run eval.evaluate with --save-sr): not in the crops.")
     return views, note
@@ -427,19 +428,19 @@ def sections(rows: list[dict], results: list[Result], sr_root: Path, site: Path)
         first = next(iter(group.values()))
         hint = bicubic_command(*key, first.platform and first.platform[0], first.path.parent, sr_root)
         crops, crop_note = crop_views(key, members, sr_root, site, bicubic_hint=hint)
-        untimed = [r["model"] for r in page_rows if r["runtime_ms"] is None]
+        untimed = [r["label"] for r in page_rows if r["runtime_ms"] is None]
         out.append({
             "id": anchor(key), "title": f"{dataset} x{scale} ({key[2]})", "banner_kind": kind,
             "banner": text, "images": len(next(iter(group.values())).data.get("per_image") or []),
             "columns": [column_view(c) for c in columns],
-            "rows": [{"model": r["model"], "cells": cells(r, columns), "prov_id": f"prov-{anchor(key)}-{i}"}
+            "rows": [{"model": r["label"], "cells": cells(r, columns), "prov_id": f"prov-{anchor(key)}-{i}"}
                      for i, r in enumerate(page_rows)],
             "figure": None if fig is None else script_json(fig.to_json(validate=False)),
             "chart_note": ("not plotted (no runtime): " + ", ".join(untimed)) if untimed else None,
             "cpu_note": table_note(members),
             "crops": crops, "crop_note": crop_note,
-            "provenance": [{"model": r["model"], "id": f"prov-{anchor(key)}-{i}",
-                            "fields": provenance(group[r["model"]]), "raw": raw_json(group[r["model"]])}
+            "provenance": [{"model": r["label"], "id": f"prov-{anchor(key)}-{i}",
+                            "fields": provenance(group[r["label"]]), "raw": raw_json(group[r["label"]])}
                            for i, r in enumerate(members)],
         })
     return out

@@ -140,7 +140,7 @@ def test_quick_cpu_run_writes_every_report_file(tmp_path):
     labels = {e["label"] for e in steps["leaderboard"]["entries"]}
     assert {"bicubic", "bicubic_pp_gpu", "espcn_gpu"} <= labels
     board = json.loads((folder / "leaderboard.json").read_text())
-    assert {r["model"] for r in board} == labels and all(r["dataset"] == "demo" for r in board)
+    assert {r["label"] for r in board} == labels and all(r["dataset"] == "demo" for r in board)
     md = (folder / "report.md").read_text()
     assert f"# GPU suite report: {report['card']}" in md and "## Channels sweep" in md
 

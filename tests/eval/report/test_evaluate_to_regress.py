@@ -21,7 +21,7 @@ def test_evaluate_then_leaderboard_then_regress(tmp_path, capsys):
     assert leaderboard(["--results", str(results), "--out", str(out), "--sr", str(sr_root)]) == 0
     rows = json.loads((out / "leaderboard.json").read_text())
     assert [tuple(r) for r in rows] == [ROW_KEYS] * 2
-    by_model = {r["model"]: r for r in rows}
+    by_model = {r["label"]: r for r in rows}
     assert by_model["bicubic"]["score"] == 0.0
     assert by_model["bicubic_pp"]["params"] == 50_400
     assert by_model["bicubic_pp"]["runtime_protocol"] == "cpu-fp32"

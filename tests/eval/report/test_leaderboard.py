@@ -10,8 +10,9 @@ import pytest
 from eval.report.leaderboard import CPU_WARNING, ROW_KEYS, LeaderboardOptions, build_leaderboard, main
 from tests.eval.results_factory import H200, make_result, write_result, write_standard
 
-EXPECTED_KEYS = ["dataset", "scale", "rank", "model", "provenance", "cpu_budget", "params", "gflops_720p", "psnr_rgb",
-                 "ssim_rgb", "psnr_y", "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score"]
+EXPECTED_KEYS = ["dataset", "scale", "rank", "label", "model", "provenance", "cpu_budget", "params", "gflops_720p",
+                 "psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol",
+                 "score"]
 
 
 def _score(p: float, p_bic: float, t_ms: float) -> float:
@@ -43,7 +44,7 @@ def test_rows_sorted_by_score_with_exact_values(tmp_path, capsys):
     assert rc == 0
     assert [list(r) for r in rows] == [EXPECTED_KEYS] * 4
     # CPU scores: bicubic_pp 2*2**0.95/(0.1*sqrt(420)) = 1.8853, espcn 1.4216, fsrcnn 1.0830
-    assert [r["model"] for r in rows] == ["bicubic_pp", "espcn", "fsrcnn", "bicubic"]
+    assert [r["label"] for r in rows] == ["bicubic_pp", "espcn", "fsrcnn", "bicubic"]
     assert [r["rank"] for r in rows] == [1, 2, 3, 4]
     bpp = rows[0]
     assert bpp["score"] == pytest.approx(round(_score(30.55, 29.60, 420.0), 4))
@@ -73,7 +74,7 @@ def test_gpu_score_matches_the_challenge_table(tmp_path, capsys):
                                   device=H200))
     rc, rows = _run(tmp_path)
     assert rc == 0
-    assert rows[0]["model"] == "noah" and rows[0]["score"] == pytest.approx(24.00, abs=0.005)
+    assert rows[0]["label"] == "noah" and rows[0]["score"] == pytest.approx(24.00, abs=0.005)
     assert rows[0]["runtime_protocol"] == "ntire23-gpu-fp16" and rows[0]["runtime_device"] == "NVIDIA H200"
     assert "CPU figures" not in _text(capsys)
 
@@ -85,7 +86,7 @@ def test_no_bicubic_row_gives_null_scores_and_a_note(tmp_path, capsys):
     rc, rows = _run(tmp_path)
     assert rc == 0
     assert [r["score"] for r in rows] == [None, None] and [r["rank"] for r in rows] == [None, None]
-    assert [r["model"] for r in rows] == ["bicubic_pp", "espcn"]  # by PSNR RGB
+    assert [r["label"] for r in rows] == ["bicubic_pp", "espcn"]  # by PSNR RGB
     out = " ".join(_text(capsys).split())
     command = (f"python -m eval.evaluate --model bicubic --dataset set5 --scale 3 --degradation ntire23 "
                f"--runtime cpu --json {res / 'bicubic_set5_x3.json'} --save-sr ")
@@ -98,9 +99,9 @@ def test_missing_runtime_gives_null_score(tmp_path, capsys):
     write_standard(res)
     write_result(res, make_result("espcn", runtime_ms=None))  # overwrite: --runtime off
     rc, rows = _run(tmp_path)
-    espcn = next(r for r in rows if r["model"] == "espcn")
+    espcn = next(r for r in rows if r["label"] == "espcn")
     assert rc == 0 and espcn["score"] is None and espcn["rank"] is None and espcn["runtime_ms"] is None
-    assert rows[-1]["model"] == "espcn"  # unscored rows go last
+    assert rows[-1]["label"] == "espcn"  # unscored rows go last
     assert "no runtime" in " ".join(_text(capsys).split())
 
 
@@ -203,7 +204,7 @@ def test_csv_has_the_same_columns_and_rows(tmp_path):
     with open(tmp_path / "lb" / "leaderboard.csv", newline="") as fh:
         table = list(csv.DictReader(fh))
     assert list(table[0]) == EXPECTED_KEYS
-    assert [t["model"] for t in table] == [r["model"] for r in rows]
+    assert [t["label"] for t in table] == [r["label"] for r in rows]
     assert float(table[0]["score"]) == rows[0]["score"]
     assert sorted(p.name for p in (tmp_path / "lb").iterdir()) == [
         "leaderboard.csv", "leaderboard.json", "leaderboard.md", "metrics"]  # no temp files
@@ -339,7 +340,7 @@ def test_ssim_is_rounded_once_as_eval_evaluate_prints_it(tmp_path, capsys):
     write_result(tmp_path / "results", make_result("bicubic"))
     rc, rows = _run(tmp_path)
     assert rc == 0, _text(capsys)
-    assert [r["ssim_rgb"] for r in rows if r["model"] == "bicubic_pp"] == [0.870449]
+    assert [r["ssim_rgb"] for r in rows if r["label"] == "bicubic_pp"] == [0.870449]
     md = (tmp_path / "lb" / "leaderboard.md").read_text()
     assert "0.8704" in md and "0.8705" not in md
 
@@ -376,11 +377,11 @@ def test_every_row_says_where_its_weights_came_from(tmp_path):
                                         "weights_origin": {"kind": "random"}})
     rc, rows = _run(tmp_path)
     assert rc == 0
-    said = {r["model"]: (r["provenance"], r["cpu_budget"]) for r in rows}
+    said = {r["label"]: (r["provenance"], r["cpu_budget"]) for r in rows}
     assert said == {**{label: (text, label == "espcn") for label, (_, text) in ORIGINS.items()},
                     "mine": ("user checkpoint", False), "init": ("random weights (untrained)", False)}
     with open(tmp_path / "lb" / "leaderboard.csv", newline="") as fh:
-        table = {t["model"]: t["provenance"] for t in csv.DictReader(fh)}
+        table = {t["label"]: t["provenance"] for t in csv.DictReader(fh)}
     assert table["fsrcnn"] == "trained here, paper budget on NVIDIA H200" and table["mine"] == "user checkpoint"
     md = (tmp_path / "lb" / "leaderboard.md").read_text()
     lines = md.splitlines()
@@ -406,7 +407,7 @@ def test_results_without_the_origin_block_are_classified_from_their_fields(tmp_p
     write_result(res, {**make_result("fsrcnn"), "weights": "/elsewhere/fsrcnn.pth"})
     rc, rows = _run(tmp_path)
     assert rc == 0
-    assert {r["model"]: r["provenance"] for r in rows} == {
+    assert {r["label"]: r["provenance"] for r in rows} == {
         "bicubic": "no weights", "espcn": "trained here, budget not recorded",
         "bicubic_pp": "released by the authors", "fsrcnn": "user checkpoint"}
 
@@ -426,3 +427,26 @@ def test_a_cpu_budget_row_puts_a_note_under_its_table(tmp_path, capsys):
     assert CPU_BUDGET_NOTE in set5 and CPU_BUDGET_NOTE not in set14  # set14 has no CPU-budget row
     assert md.count(CPU_BUDGET_NOTE) == 1
     assert "trained for minutes on a CPU" in " ".join(_text(capsys).split())  # the printed table too
+
+
+def test_a_relabelled_bicubic_is_still_the_reference_row(tmp_path):
+    """Rows carry ``label`` (shown) and ``model`` (registry name); "is bicubic" goes by the model."""
+    res = tmp_path / "results"
+    write_result(res, make_result("bicubic_ref", model="bicubic", scale=2, psnr_rgb=33.92, runtime_ms=0.9,
+                                  device=H200))
+    write_result(res, make_result("noah", model="espcn", scale=2, psnr_rgb=35.02, runtime_ms=3.19, device=H200))
+    rc, rows = _run(tmp_path)
+    assert rc == 0
+    assert [(r["label"], r["model"]) for r in rows] == [("noah", "espcn"), ("bicubic_ref", "bicubic")]
+    assert rows[0]["score"] == pytest.approx(24.00, abs=0.005) and rows[1]["score"] == 0.0
+    assert (tmp_path / "lb" / "metrics" / "set5_x2" / "bicubic_ref.json").is_file()
+
+
+def test_the_page_gives_a_relabelled_bicubic_its_gain_column(tmp_path):
+    from eval.report.resultfiles import Result
+    from eval.report.site import table_rows
+
+    rows = [{"label": "noah", "model": "espcn", "psnr_rgb": 35.02},
+            {"label": "bicubic_ref", "model": "bicubic", "psnr_rgb": 33.92}]
+    results = {r["label"]: Result(tmp_path / f"{r['label']}.json", {"runtime": {"median_ms": 1.0}}) for r in rows}
+    assert [r["gain_db"] for r in table_rows(rows, results)] == [1.1, 0.0]

@@ -170,7 +170,8 @@ def _broken_model(sr_root, labels) -> list[dict]:
     for stem in SET5:
         gt = np.asarray(Image.open(gt_dir("set5", 3, "ntire23") / f"{stem}.png"))
         save_png(folder / f"{stem}.png", 255 - gt)
-    return [{"model": lb, "psnr_rgb": MODELS[lb][2]} for lb in labels] + [{"model": "broken", "psnr_rgb": 7.1}]
+    broken = {"label": "broken", "model": "espcn", "psnr_rgb": 7.1}
+    return [{"label": lb, "model": lb, "psnr_rgb": MODELS[lb][2]} for lb in labels] + [broken]
 
 
 def test_a_broken_model_does_not_change_the_crop(tmp_path):
@@ -179,12 +180,12 @@ def test_a_broken_model_does_not_change_the_crop(tmp_path):
     sr = tmp_path / "sr"
     write_images(sr, "set5", list(MODELS), (96, 120))
     key = ("set5", 3, "ntire23")
-    rows = [{"model": lb, "psnr_rgb": MODELS[lb][2]} for lb in MODELS]
+    rows = [{"label": lb, "model": lb, "psnr_rgb": MODELS[lb][2]} for lb in MODELS]
     spot, best = choose_crop(key, rows, sr, 32)
     assert best == "abpn"  # the highest PSNR RGB of the factory's models
     with_broken = _broken_model(sr, list(MODELS))
     assert choose_crop(key, with_broken, sr, 32) == (spot, "abpn")
-    only_bicubic = choose_crop(key, [{"model": "bicubic", "psnr_rgb": 27.205}], sr, 32)
+    only_bicubic = choose_crop(key, [{"label": "bicubic", "model": "bicubic", "psnr_rgb": 27.205}], sr, 32)
     assert only_bicubic[1] is None
     assert choose_crop(key, with_broken[:1] + with_broken[-1:], sr, 32) == only_bicubic  # broken ignored
     m = border_margin(96, 120, 3)

@@ -103,7 +103,7 @@ def test_gain_and_median_columns_hold_the_values(built):
                      "30.659", "0.8552", "0.8650", "1.158", "user checkpoint"]  # SSIM RGB: results_factory
     assert float(cells[2][0]) == pytest.approx(expected_score, abs=1e-4)
     headers = re.findall(r'<th scope="col" data-key="([^"]+)"', page.split("<table")[1].split("</thead>")[0])
-    assert headers[:4] == ["rank", "model", "score", "psnr_rgb"] and headers[-1] == "provenance"
+    assert headers[:4] == ["rank", "label", "score", "psnr_rgb"] and headers[-1] == "provenance"
 
 
 def test_crops_are_small_pngs_one_per_model_with_images(built):

@@ -113,10 +113,10 @@ def test_sorting_by_score_reorders_rows(page, site):
     driver = page[0]
     section = "set5-x3-ntire23"
     rows = _leaderboard(site, "set5")
-    rank_order = [r["model"] for r in rows]
+    rank_order = [r["label"] for r in rows]
     assert _rows(driver, section) == rank_order
     _click_header(driver, section, "runtime_ms")
-    by_runtime = [r["model"] for r in sorted(rows, key=lambda r: r["runtime_ms"])]
+    by_runtime = [r["label"] for r in sorted(rows, key=lambda r: r["runtime_ms"])]
     assert _rows(driver, section) == by_runtime != rank_order
     _click_header(driver, section, "score")  # first click: best score first
     assert _rows(driver, section) == rank_order
@@ -124,7 +124,7 @@ def test_sorting_by_score_reorders_rows(page, site):
     assert _aria_sort(driver, section, "runtime_ms") == "none"
     _click_header(driver, section, "score")  # second click: ascending, ties in rank order
     index = {m: i for i, m in enumerate(rank_order)}
-    ascending = [r["model"] for r in sorted(rows, key=lambda r: (r["score"], index[r["model"]]))]
+    ascending = [r["label"] for r in sorted(rows, key=lambda r: (r["score"], index[r["label"]]))]
     assert _rows(driver, section) == ascending != rank_order
     assert _aria_sort(driver, section, "score") == "ascending"
     _click_header(driver, section, "rank")
@@ -228,7 +228,7 @@ def test_the_score_column_is_in_view_at_1400_px_without_scrolling(page):
         left, right, wrap_left, wrap_right, width, keys = box
         assert 1300 < width <= 1400, width  # the viewport of a 1400 px window
         assert wrap_left <= left < right <= min(wrap_right, width), box  # inside the table's visible box
-        assert keys[:4] == ["rank", "model", "score", "psnr_rgb"]
+        assert keys[:4] == ["rank", "label", "score", "psnr_rgb"]
     driver.set_window_size(1280, 1600)
 
 
