@@ -136,8 +136,7 @@ def crop_reference(key: tuple[str, int, str], members: list[dict], sr_root: Path
     bic = bicubic_row(members)
     psnrs = {r["label"]: r["psnr_rgb"] for r in members
              if not is_bicubic_row(r) and sr_dir(sr_root, r["label"], *key).is_dir()}
-    bicubic = None if bic is None else bic["psnr_rgb"]
-    return reference_model(psnrs, bicubic)
+    return reference_model(psnrs, None if bic is None else bic["psnr_rgb"])
 
 
 def choose_spots_of(key: tuple[str, int, str], members: list[dict], sr_root: Path, side: int,

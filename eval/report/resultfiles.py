@@ -78,7 +78,7 @@ class Result:
     @property
     def is_bicubic(self) -> bool:
         """True for the reference upscaler row (``model`` is ``core.protocol.BICUBIC``) that P_bic comes from."""
-        return self.data["model"] == BICUBIC
+        return is_bicubic_row(self.data)
 
     @property
     def runtime(self) -> dict | None:
