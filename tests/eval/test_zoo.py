@@ -127,7 +127,8 @@ def test_ntire23_inputs_and_the_leaderboard_label(zoo_run, tmp_path):
             "NTIRE23-RTSR demo/model_zoo/rfdn_X4.pth @2bc37ba (Apache-2.0)), trained on DIV2K, MATLAB "
             "bicubic x4 (AIM 2020 efficient SR); RGB in [0, 255]") in md
     rows = json.loads((tmp_path / "lb" / "leaderboard.json").read_text())
-    assert {r["model"] for r in rows} == {"bicubic", "bicubic_matlab", "rfdn_aim2020", "imdn_aim2019"}
+    assert {r["label"] for r in rows} == {"bicubic", "bicubic_matlab", "rfdn_aim2020", "imdn_aim2019"}
+    assert {r["model"] for r in rows} == {"bicubic", "bicubic_matlab", "rfdn", "imdn"}  # registry names
 
 
 @pytest.mark.slow
