@@ -24,8 +24,9 @@ from pathlib import Path
 
 from core.cli import cli_main
 from core.io import write_atomic
+from eval.report.columns import METRIC_KEYS
 from eval.report.leaderboard import gflops_720p
-from eval.report.resultfiles import METRIC_KEYS, ResultError, load_results
+from eval.report.resultfiles import ResultError, load_results
 
 
 def variant_metrics(results_dir: str | Path) -> dict:

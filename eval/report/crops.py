@@ -24,6 +24,7 @@ from eval.report.chart_axes import outlier_cut
 
 BORDER_MARGIN_LR = 8  # crops start >= 8 LR pixels (8 x scale HR pixels) inside: models pad at borders
 BORDER_MARGIN_SHARE = 0.08  # ... and >= 8 % of the image's shorter side inside
+CROP_SIDE = 64  # HR pixels per side of the web page's crops (crops.png takes --crop-size)
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,12 @@ def border_margin(h: int, w: int, scale: int) -> int:
 
 
 def reference_model(psnrs: dict[str, float], bicubic_psnr: float | None) -> str | None:
-    """The label (of ``{label: PSNR RGB dB}``, bicubic excluded) with the highest PSNR that is no outlier."""
-    real = {lb: p for lb, p in psnrs.items() if lb != "bicubic"}
-    if not real:
+    """The label (of ``{label: PSNR RGB dB}`` of the models other than bicubic, which the caller leaves out by
+    ``eval.report.resultfiles.is_bicubic_row``) with the highest PSNR that is no outlier."""
+    if not psnrs:
         return None
-    cut = outlier_cut(list(real.values()), bicubic_psnr)
-    kept = sorted((-p, lb) for lb, p in real.items() if p >= cut)
+    cut = outlier_cut(list(psnrs.values()), bicubic_psnr)
+    kept = sorted((-p, lb) for lb, p in psnrs.items() if p >= cut)
     return kept[0][1] if kept else None
 
 

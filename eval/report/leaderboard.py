@@ -41,8 +41,8 @@ from core.paths import REPO_ROOT
 from core.protocol import DEGRADATIONS, GPU_PROTOCOL, LR_720P
 from core.schema import SCALE_RULE, Bool, Scale
 from eval.origin import origin_of, origin_text, table_note
+from eval.report.columns import DVC_METRIC_KEYS, ROW_KEYS, TABLE_KEYS, columns, terminal_header
 from eval.report.resultfiles import (
-    METRIC_KEYS,
     Result,
     ResultError,
     bicubic_command,
@@ -55,8 +55,6 @@ from eval.report.resultfiles import (
 )
 from eval.score import score as ntire23_score
 
-ROW_KEYS = ("dataset", "scale", "rank", "label", "model", "provenance", "cpu_budget", "params", "gflops_720p",
-            "psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y", "runtime_ms", "runtime_device", "runtime_protocol", "score")
 CPU_WARNING = ("Runtimes are CPU figures (FP32, not the challenge's GPU FP16 protocol): "
                "scores are NOT comparable with the NTIRE 2023 challenge's.")
 
@@ -171,17 +169,6 @@ def build(results: list[Result]) -> tuple[list[dict], list[str]]:
     return rows, runtime_notes(rows) + notes
 
 
-def _fmt(value, spec: str) -> str:
-    """Format a possibly-null number for the tables."""
-    return "-" if value is None else format(value, spec)
-
-
-def _runtime_cell(row: dict) -> str:
-    """Mean runtime in ms: 3 decimals below 10 ms, 1 above; "-" when not measured."""
-    ms = row["runtime_ms"]
-    return "-" if ms is None else f"{ms:.3f}" if ms < 10 else f"{ms:.1f}"
-
-
 def runtime_caption(members: list[dict]) -> str:
     """Under each table: which runtime statistic, protocol and device (one per table, enforced)."""
     timed = [r for r in members if r["runtime_ms"] is not None]
@@ -194,20 +181,9 @@ def runtime_caption(members: list[dict]) -> str:
             f"on {r['runtime_device']}")
 
 
-COLUMNS = (  # (header, formatter) for the printed and markdown tables ("\n" -> " " in markdown)
-    ("#", lambda r: _fmt(r["rank"], "d")),
-    ("model", lambda r: r["label"]),
-    ("params", lambda r: _fmt(r["params"], ",d")),
-    ("GFLOPs\n720p", lambda r: _fmt(r["gflops_720p"], ".2f")),
-    ("PSNR\nRGB", lambda r: _fmt(r["psnr_rgb"], ".3f")),
-    ("SSIM\nRGB", lambda r: _fmt(r["ssim_rgb"], ".4f")),
-    ("PSNR\nY", lambda r: _fmt(r["psnr_y"], ".3f")),
-    ("SSIM\nY", lambda r: _fmt(r["ssim_y"], ".4f")),
-    ("runtime\nms", _runtime_cell),
-    ("score", lambda r: _fmt(r["score"], ".2f")),
-    ("weights", lambda r: r["provenance"]),
-)
-TEXT_COLUMNS = ("model", "weights")  # left-aligned; every other column is a number
+def table_cells(row: dict) -> list[str]:
+    """The cells of one row of the printed and markdown tables (``TABLE_KEYS``), formatted by their column."""
+    return [c.format(row[c.key]) for c in columns(TABLE_KEYS)]
 
 
 def rich_tables(rows: list[dict], degradation: str) -> list[tuple[Table, str]]:
@@ -215,15 +191,16 @@ def rich_tables(rows: list[dict], degradation: str) -> list[tuple[Table, str]]:
     tables = []
     for (dataset, scale), members in tables_by_set(rows).items():
         t = Table(title=f"{dataset} x{scale} ({degradation})", title_justify="left")
-        for header, _ in COLUMNS:
-            if header == "model":
-                t.add_column(header, no_wrap=True, min_width=max(len(r["label"]) for r in members))
-            elif header in TEXT_COLUMNS:
-                t.add_column(header)
+        for c in columns(TABLE_KEYS):
+            if c.key == "label":
+                t.add_column(c.header, no_wrap=True, min_width=max(len(r["label"]) for r in members))
+            elif c.is_text:
+                t.add_column(c.header)
             else:
+                header = terminal_header(c)
                 t.add_column(header, justify="right", min_width=max(map(len, header.split("\n"))))
         for r in members:
-            t.add_row(*(f(r) for _, f in COLUMNS))
+            t.add_row(*table_cells(r))
         note = table_note(members)
         tables.append((t, runtime_caption(members) + (f"\n{note}" if note else "")))
     return tables
@@ -241,9 +218,9 @@ def markdown(rows: list[dict], notes: list[str], degradation: str) -> str:
               "0 at or below bicubic. See README.md for what every number means."), ""]
     for (dataset, scale), members in tables_by_set(rows).items():
         lines += [f"## {md_text(dataset)} x{scale} ({degradation})", "", md_text(runtime_caption(members)), "",
-                  "| " + " | ".join(h.replace("\n", " ") for h, _ in COLUMNS) + " |",
-                  "|" + "|".join("---" if h in TEXT_COLUMNS else "---:" for h, _ in COLUMNS) + "|"]
-        lines += ["| " + " | ".join(md_text(f(r)) for _, f in COLUMNS) + " |" for r in members]
+                  "| " + " | ".join(c.header for c in columns(TABLE_KEYS)) + " |",
+                  "|" + "|".join("---" if c.is_text else "---:" for c in columns(TABLE_KEYS)) + "|"]
+        lines += ["| " + " | ".join(map(md_text, table_cells(r))) + " |" for r in members]
         lines.append("")
         note = table_note(members)
         lines += [md_text(note), ""] if note else []
@@ -257,9 +234,6 @@ def csv_text(rows: list[dict]) -> str:
     buf = io.StringIO()
     pd.DataFrame(rows, columns=list(ROW_KEYS)).to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
-
-
-DVC_METRIC_KEYS = (*METRIC_KEYS, "runtime_ms", "score")  # the columns of `dvc metrics show`
 
 
 def dvc_metrics(rows: list[dict]) -> dict[str, dict]:

@@ -30,6 +30,7 @@ from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir, sr_dir
 from eval.metrics import psnr_rgb
 from eval.report.chart_axes import log_ticks, psnr_limits
+from eval.report.columns import COLUMNS
 from eval.report.crops import Spot, choose_spots, reference_model
 from eval.report.resultfiles import Result, bicubic_command, bicubic_label, bicubic_row, is_bicubic_row, shown_path
 
@@ -119,7 +120,7 @@ def _runtime_panel(ax, dataset: str, scale: int, members: list[dict]) -> None:
     ax.tick_params(axis="x", labelsize=8)
     kind = "GPU FP16" if timed[0]["runtime_protocol"] == GPU_PROTOCOL else "CPU FP32"
     ax.set_xlabel(f"runtime, mean ms, log scale\n({kind}, {timed[0]['runtime_device']})", fontsize=9)
-    ax.set_ylabel("PSNR RGB (dB)")
+    ax.set_ylabel(COLUMNS["psnr_rgb"].axis_title())
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="best")
 

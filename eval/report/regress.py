@@ -59,6 +59,7 @@ from core.protocol import CPU_PROTOCOL, GPU_PROTOCOL
 from core.schema import Bool, Float, Name, NonNegativeFloat, PositiveFloat, Scale, error_line
 from core.yamlload import load_yaml
 from eval.origin import FIXED_KINDS, origin_of
+from eval.report.columns import GATE_ENTRY_KEYS, GATED_KEYS
 from eval.report.resultfiles import (
     Result,
     ResultError,
@@ -70,8 +71,6 @@ from eval.report.resultfiles import (
 )
 
 SCHEMA = "rtsr-bench-reference/1"
-ENTRY_KEYS = ("dataset", "scale", "degradation", "model", "psnr_rgb", "psnr_y", "runtime_ms",
-              "runtime_ratio_to_bicubic", "runtime_protocol", "runtime_device")
 EPS = 1e-9  # float slack so that a change of exactly the tolerance passes
 EXIT_OK, EXIT_REGRESSION = 0, EXIT_FAILURE  # unusable results: EXIT_FAILURE too; bad input: EXIT_BAD_INPUT
 REFERENCES_DIR = REPO_ROOT / "references"  # references/<profile>.json, committed, never a pipeline output
@@ -90,7 +89,7 @@ class ReferenceFileError(RtsrError):
 
 
 class ReferenceEntry(BaseModel):
-    """One reference entry (``ENTRY_KEYS``), strictly typed: finite PSNRs, runtimes > 0 or null."""
+    """One reference entry (``GATE_ENTRY_KEYS``), strictly typed: finite PSNRs, runtimes > 0 or null."""
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
@@ -178,7 +177,7 @@ def choose_profile(current: list[dict], preferred: str | None) -> tuple[str, str
 
 
 def entries_from_results(results: list[Result]) -> list[dict]:
-    """One reference entry (``ENTRY_KEYS``) per result, with its runtime ratio to bicubic."""
+    """One reference entry (``GATE_ENTRY_KEYS``) per result, with its runtime ratio to bicubic."""
     entries = []
     for members in group_results(results, single_degradation=False).values():
         bicubic = next((r for r in members if r.is_bicubic), None)
@@ -190,8 +189,7 @@ def entries_from_results(results: list[Result]) -> list[dict]:
             entries.append({
                 "dataset": r.key[0], "scale": r.key[1], "degradation": r.key[2], "model": r.data["model"],
                 **({"label": r.label} if r.label != r.data["model"] else {}),
-                "psnr_rgb": round(float(r.data["psnr_rgb"]), 4),
-                "psnr_y": round(float(r.data["psnr_y"]), 4),
+                **{k: round(float(r.data[k]), 4) for k in GATED_KEYS},
                 "runtime_ms": None if ms is None else round(ms, 4),
                 "runtime_ratio_to_bicubic": None if ms is None or bic_ms is None
                 else round(ms / float(bic_ms), 4),
@@ -238,8 +236,8 @@ def load_reference(path: Path) -> list[dict]:
         raise ReferenceFileError(f"{path}: the reference has no entries, so it checks nothing; restore "
                                  "it from git or rewrite it with --update from a complete run")
     for i, e in enumerate(entries):
-        if not isinstance(e, dict) or any(k not in e for k in ENTRY_KEYS):
-            raise ReferenceFileError(f"{path}: entry {i} lacks one of {', '.join(ENTRY_KEYS)}; "
+        if not isinstance(e, dict) or any(k not in e for k in GATE_ENTRY_KEYS):
+            raise ReferenceFileError(f"{path}: entry {i} lacks one of {', '.join(GATE_ENTRY_KEYS)}; "
                                      "rewrite it with --update")
         try:
             ReferenceEntry.model_validate(e)
@@ -302,7 +300,7 @@ def _psnr_checks(where: str, ref: dict, now: dict, psnr_tol: float) -> list[Find
     fixed = bool(ref.get("fixed_weights") or now.get("fixed_weights"))
     entry_tol = psnr_tol if fixed else max(psnr_tol, ref.get("psnr_tol") or 0.0)
     out = []
-    for metric in ("psnr_rgb", "psnr_y"):
+    for metric in GATED_KEYS:
         change = now[metric] - ref[metric]
         if (abs(change) if fixed else -change) > entry_tol + EPS:
             limit = f"|change| <= {entry_tol} dB (fixed weights)" if fixed else f"drop <= {entry_tol} dB"

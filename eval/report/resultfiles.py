@@ -27,10 +27,11 @@ from core.errors import FailureError
 from core.paths import data_root
 from core.protocol import BICUBIC, GPU_PROTOCOL
 from core.schema import SCALE_RULE, error_line, valid_scale
+from datasets.paths import sr_dir
+from eval.report.columns import METRIC_KEYS
 from eval.resultschema import ResultFile
 
 REQUIRED_KEYS = ("model", "dataset", "scale", "degradation", "psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y")
-METRIC_KEYS = ("psnr_rgb", "ssim_rgb", "psnr_y", "ssim_y")  # the quality metrics of a result
 REQUIRED_RUNTIME_KEYS = ("protocol", "device_type", "mean_ms", "device")
 # Largest |summary - mean(per_image)| accepted, in the metric's own units (dB for PSNR, SSIM units):
 # eval.evaluate writes float64 means of the float64 per-image values, equal to ~1e-13.
@@ -118,7 +119,7 @@ def bicubic_command(dataset: str, scale: int, degradation: str, runtime_protocol
     return (f"python -m eval.evaluate --model bicubic --dataset {dataset} --scale {scale} "
             f"--degradation {degradation} --runtime {runtime} "
             f"--json {shown_path(Path(results_dir) / f'bicubic_{dataset}_x{scale}.json')} "
-            f"--save-sr {shown_path(Path(sr_root) / f'{degradation}_x{scale}' / dataset / 'bicubic')}")
+            f"--save-sr {shown_path(sr_dir(sr_root, BICUBIC, dataset, scale, degradation))}")
 
 
 def load_result(path: str | Path) -> Result:

@@ -26,7 +26,6 @@ import math
 import re
 import shlex
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,82 +40,20 @@ from datasets.paths import gt_dir, sr_dir
 from eval.metrics import psnr_rgb
 from eval.origin import origin_of, origin_text, table_note
 from eval.report.chart_axes import log_ticks, psnr_limits
+from eval.report.columns import COLUMNS, PAGE_KEYS, Column, columns, page_definitions, plain
+from eval.report.crops import CROP_SIDE
 from eval.report.plots import choose_spots_of, pareto_front
 from eval.report.resultfiles import Result, bicubic_command, bicubic_label, bicubic_row, is_bicubic_row, tables_by_set
 
 ASSETS = Path(__file__).with_name("site_assets")
 STATIC_FILES = ("site.css", "site.js")
 PLOTLY_JS = "plotly.min.js"
-CROP_SIDE = 64  # HR pixels per crop side
 CROPS_PER_SET = 3
 ZOOM = 6  # CSS pixels per HR pixel in the comparison view (nearest neighbour)
 SCORE_LEVELS = tuple(k * 10.0 ** e for e in range(-2, 4) for k in (1, 2, 5))  # iso-score candidates
 MAX_ISO_CURVES = 5
 
-DEFINITIONS = (  # (term, definition) shown on the page; the same text as the README's table
-    ("PSNR RGB", ("Ranking metric. uint8 RGB output vs ground truth, peak 255, no border crop, MSE "
-      "over all pixels and channels of an image; the set figure is the mean of per-image PSNRs (dB). "
-      "Identical images are capped at 100 dB.")),
-    ("gain", "PSNR RGB of the model minus PSNR RGB of bicubic on the same images in the same run (dB)."),
-    ("PSNR Y", ("BT.601 studio-range Y, 16 + (65.481 R + 128.553 G + 24.966 B) / 255, rounded, "
-      "computed from the uint8 output; scale pixels shaved from every border (dB). A single-channel "
-      "source file uses its gray value; every 3-channel file uses the formula.")),
-    ("SSIM Y", ("The same Y and shave; scikit-image SSIM, 11x11 Gaussian window, sigma 1.5, K1 0.01, "
-      "K2 0.03, population covariance (unitless, at most 1).")),
-    ("SSIM RGB", ("The challenge's second RGB metric: SSIM (settings as SSIM Y) on each RGB channel, "
-      "no border crop, averaged over the channels (shown when the result files carry it).")),
-    ("runtime", ("GPU protocol ntire23-gpu-fp16: cudnn.benchmark, model and input FP16, input the "
-      "official script's portrait randn(1, 3, 3840/S, 2160/S) (1280 x 720, H x W, at x3), 50 warm-up "
-      "passes, 244 timed passes between CUDA events; mean and median in ms. CPU fallback cpu-fp32: FP32, same "
-      "input, few passes; CPU figures are not challenge-comparable.")),
-    ("params", "Trainable and frozen parameters of the module as evaluated."),
-    ("GFLOPs", "torch.utils.flop_counter FLOPs (2 x MACs) of one forward pass on a 1280x720 LR frame."),
-    ("score", ("score = 0 if P <= P_bic, else 2 * 2**(P - P_bic) / (0.1 * sqrt(t)): P and P_bic the "
-      "PSNR RGB of the model and of bicubic on the same images in the same run, t the mean runtime in "
-      "ms. Precedence: 2 * 2**diff, not 2**(2*diff). Higher is better.")),
-    ("rank", "Order by score (descending); rows without a score are not ranked."),
-    ("weights", ("Where the weights came from: trained here (at which budget; committed weights of "
-      "models/trained/ also name the card), released by the authors, no weights (a fixed upscaler), "
-      "random (untrained) or a user checkpoint. A CPU budget is minutes of training on 2 cores.")),
-    ("Pareto front", "Models that no other model beats on both runtime (lower) and PSNR RGB (higher)."),
-    ("iso-score curve", ("Runtime and PSNR RGB pairs with the same score: P = P_bic + "
-      "log2(score * 0.1 * sqrt(t) / 2).")),
-    ("crops", (f"{CROP_SIDE}x{CROP_SIDE} HR-pixel squares where the best model (highest PSNR RGB, not "
-      "more than 3 dB below bicubic) gains most over bicubic (bicubic's squared RGB error minus the "
-      "model's), at least 8 % of the shorter side and 8 LR pixels from every border, at most one per "
-      "image; the first is crops.png's. Each option shows its PSNR RGB against the HR crop. Zoom is "
-      "nearest neighbour, so every pixel is a visible square.")),
-)
-
-
-@dataclass(frozen=True)
-class Column:
-    """One table column: row key, header, number format, first sort direction, definition term."""
-
-    key: str
-    header: str
-    fmt: str
-    first_dir: str  # "asc" or "desc" on the first click
-    term: str | None
-
-
-COLUMNS = (  # what defines the rank first (rank, label, score and its inputs), so a 1400 px window shows it
-    Column("rank", "#", "d", "asc", "rank"),
-    Column("label", "model", "", "asc", None),
-    Column("score", "score", ".2f", "desc", "score"),
-    Column("psnr_rgb", "PSNR RGB", ".3f", "desc", "PSNR RGB"),
-    Column("gain_db", "gain vs bicubic", "+.3f", "desc", "gain"),
-    Column("runtime_ms", "runtime mean ms", "rt", "asc", "runtime"),
-    Column("params", "params", ",d", "asc", "params"),
-    Column("gflops_720p", "GFLOPs 720p", ".2f", "asc", "GFLOPs"),
-    Column("psnr_y", "PSNR Y", ".3f", "desc", "PSNR Y"),
-    Column("ssim_y", "SSIM Y", ".4f", "desc", "SSIM Y"),
-    Column("ssim_rgb", "SSIM RGB", ".4f", "desc", "SSIM RGB"),  # optional: shown when present
-    Column("runtime_median_ms", "runtime median ms", "rt", "asc", "runtime"),
-    Column("provenance", "weights", "", "asc", "weights"),
-)
-OPTIONAL_COLUMNS = ("ssim_rgb",)
-TEXT_KEYS = ("label", "provenance")  # left-aligned text cells; the model's links to its provenance
+OPTIONAL_KEYS = ("ssim_rgb",)  # page columns shown only when some row has a value
 
 
 def anchor(key: tuple[str, int, str]) -> str:
@@ -134,15 +71,6 @@ def banner(rows: list[dict]) -> tuple[str, str]:
     if r["runtime_protocol"] == GPU_PROTOCOL:
         return "gpu", f"GPU FP16, NTIRE 2023 runtime protocol, on {r['runtime_device']}"
     return "cpu", f"CPU FP32, not challenge-comparable (runtime on {r['runtime_device']})"
-
-
-def format_value(value, fmt: str) -> str:
-    """A table cell's text: "-" for null; ``rt`` = runtime (3 decimals below 10 ms, else 1)."""
-    if value is None:
-        return "-"
-    if fmt == "rt":
-        return f"{value:.3f}" if value < 10 else f"{value:.1f}"
-    return format(value, fmt)
 
 
 def table_rows(members: list[dict], results: dict[str, Result]) -> list[dict]:
@@ -169,39 +97,38 @@ def _number(value) -> float | None:
 
 
 def visible_columns(rows: list[dict]) -> list[Column]:
-    """Every column, less the optional ones no row has a value for."""
-    return [c for c in COLUMNS
-            if c.key not in OPTIONAL_COLUMNS or any(r.get(c.key) is not None for r in rows)]
+    """The page's columns (``PAGE_KEYS``), less the optional ones no row has a value for."""
+    return [c for c in columns(PAGE_KEYS) if c.key not in OPTIONAL_KEYS or any(r.get(c.key) is not None for r in rows)]
 
 
 def column_view(c: Column) -> dict:
     """Template header: key, text, first sort direction, CSS class and definition (tooltip)."""
-    title = next((text for term, text in DEFINITIONS if term == c.term), None)
-    return {"key": c.key, "header": c.header, "first_dir": c.first_dir, "title": title,
-            "cls": "text" if c.key in TEXT_KEYS else "num"}
+    return {"key": c.key, "header": c.header, "first_dir": c.first_sort, "title": plain(c.definition),
+            "cls": "text" if c.is_text else "num"}
 
 
-def cells(row: dict, columns: list[Column]) -> list[dict]:
+def cells(row: dict, shown: list[Column]) -> list[dict]:
     """Template cells: text, sort value ("" for null), CSS class and whether it links to the provenance."""
     out = []
-    for c in columns:
+    for c in shown:
         v = row.get(c.key)
-        text = v if c.key in TEXT_KEYS else format_value(v, c.fmt)
-        cls = "num" if c.key not in TEXT_KEYS else "text" if c.key == "label" else "text wrap"
-        out.append({"text": text, "sort": "" if v is None else str(v), "cls": cls, "link": c.key == "label"})
+        cls = "num" if not c.is_text else "text" if c.key == "label" else "text wrap"
+        out.append({"text": c.format(v), "sort": "" if v is None else str(v), "cls": cls, "link": c.key == "label"})
     return out
 
 
 def hover_text(row: dict) -> str:
     """The chart tooltip: every number of the row (plotly's HTML subset; the label is escaped)."""
-    f = format_value
+    def f(key: str) -> str:
+        return COLUMNS[key].format(row.get(key))
+
     return "<br>".join([
-        f"<b>{html.escape(row['label'])}</b>  rank {f(row['rank'], 'd')}, score {f(row['score'], '.2f')}",
-        f"PSNR RGB {f(row['psnr_rgb'], '.3f')} dB ({f(row['gain_db'], '+.3f')} vs bicubic)",
-        f"PSNR Y {f(row['psnr_y'], '.3f')} dB, SSIM Y {f(row['ssim_y'], '.4f')}"
-        + ("" if row.get("ssim_rgb") is None else f", SSIM RGB {f(row['ssim_rgb'], '.4f')}"),
-        f"runtime {f(row['runtime_ms'], 'rt')} ms mean, {f(row['runtime_median_ms'], 'rt')} ms median",
-        f"{f(row['params'], ',d')} params, {f(row['gflops_720p'], '.2f')} GFLOPs (720p)",
+        f"<b>{html.escape(row['label'])}</b>  rank {f('rank')}, score {f('score')}",
+        f"PSNR RGB {f('psnr_rgb')} dB ({f('gain_db')} vs bicubic)",
+        f"PSNR Y {f('psnr_y')} dB, SSIM Y {f('ssim_y')}"
+        + ("" if row.get("ssim_rgb") is None else f", SSIM RGB {f('ssim_rgb')}"),
+        f"runtime {f('runtime_ms')} ms mean, {f('runtime_median_ms')} ms median",
+        f"{f('params')} params, {f('gflops_720p')} GFLOPs (720p)",
         f"weights: {html.escape(row['provenance'])}",
     ])
 
@@ -285,7 +212,7 @@ def chart(rows: list[dict]) -> go.Figure | None:
                "gridcolor": "#ececec", "title": {"text": f"runtime, mean ms ({kind}), log scale"},
                "tickvals": (ticks := log_ticks(t_lo, t_hi)), "ticktext": [f"{v:g}" for v in ticks]},
         yaxis={"range": y_range, "showgrid": True, "gridcolor": "#ececec",
-               "title": {"text": "PSNR RGB (dB)"}},
+               "title": {"text": COLUMNS["psnr_rgb"].axis_title()}},
         font={"family": "system-ui, sans-serif", "size": 12},
     )
     return fig
@@ -451,7 +378,7 @@ def render(view: list[dict], notes: list[str]) -> str:
     env = Environment(loader=FileSystemLoader(ASSETS), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     return env.get_template("index.html.j2").render(
-        sections=view, notes=notes, definitions=DEFINITIONS, zoom=ZOOM, crop_side=CROP_SIDE)
+        sections=view, notes=notes, definitions=page_definitions(), zoom=ZOOM, crop_side=CROP_SIDE)
 
 
 def plotly_js() -> str:

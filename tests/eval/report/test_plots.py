@@ -157,8 +157,10 @@ def test_the_border_margin_is_8_percent_of_the_shorter_side_and_8_lr_pixels():
 
 
 def test_the_reference_model_is_the_best_real_one_never_an_outlier():
-    assert reference_model({"bicubic": 27.2, "abpn": 27.98, "espcn": 27.18, "broken": 7.1}, 27.2) == "abpn"
-    assert reference_model({"bicubic": 27.2, "broken": 7.1}, 27.2) is None  # bicubic's error decides then
+    assert reference_model({"abpn": 27.98, "espcn": 27.18, "broken": 7.1}, 27.2) == "abpn"
+    assert reference_model({"broken": 7.1}, 27.2) is None  # bicubic's error decides then
+    assert reference_model({}, 27.2) is None
+    assert reference_model({"bicubic": 27.9, "espcn": 27.18}, 27.2) == "bicubic"  # a model *labelled* bicubic
     assert reference_model({"espcn": 26.0, "broken": 7.1}, 27.2) == "espcn"  # below bicubic, but no outlier
 
 
