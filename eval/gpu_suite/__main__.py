@@ -49,6 +49,19 @@ def default_baselines() -> tuple[str, ...]:
     return tuple(composed_params(["budget=paper"])["baseline_models"])
 
 
+SUITE_DATA = {False: "mirror", True: "embedded"}  # conf/data/<name>.yaml of a full and of a --quick run
+
+
+@lru_cache(maxsize=2)
+def default_sets(quick: bool) -> dict[str, tuple[str, ...]]:
+    """The test, training and validation sets of conf/data/ (mirror; ``quick``: embedded), as the pipeline's."""
+    from core.params import composed_params
+
+    params = composed_params([f"data={SUITE_DATA[quick]}"])
+    base = params["train"]["base"]
+    return {"test": tuple(params["test_sets"]), "train": tuple(base["train_sets"]), "val": tuple(base["val_sets"])}
+
+
 def quick_baselines(asked: list[str]) -> list[str]:
     """The baselines of a --quick run: the first default one when none were named, else those named."""
     return list(default_baselines()[:1]) if list(asked) == list(default_baselines()) else list(asked)
@@ -83,13 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: off, a new report)")
     p.add_argument("--scale", type=int, default=3, help="upscaling factor (default 3)")
     p.add_argument("--test-sets", nargs="+", default=None,
-                   help="test sets of the reproduce and leaderboard steps (default set5 set14 urban100; "
-                        "--quick: demo)")
+                   help="test sets of the reproduce and leaderboard steps (default conf/data/mirror.yaml's "
+                        "test_sets: set5 set14 urban100; --quick: conf/data/embedded.yaml's, demo)")
     p.add_argument("--train-sets", nargs="+", default=None,
-                   help="training sets of the training and reproduce steps (default t91 bsd200; --quick: "
-                        "demo_train); the reproduce step uses those whose every image fits LR 108, else 96")
+                   help="training sets of the training and reproduce steps (default conf/data/mirror.yaml's: "
+                        "t91 bsd200; --quick: demo_train); the reproduce step uses those whose every image fits "
+                        "LR 108, else 96")
     p.add_argument("--val-sets", nargs="+", default=None,
-                   help="validation sets of every training run (default demo; --quick: demo_valid)")
+                   help="validation sets of every training run (default conf/data/mirror.yaml's: demo; "
+                        "--quick: demo_valid)")
     p.add_argument("--throughput-sets", nargs="+", default=["demo_train"],
                    help="images for the 108-px throughput probe (default demo_train: every image fits)")
     p.add_argument("--fidelity-set", default=None,
@@ -158,9 +173,9 @@ def make_context(args: argparse.Namespace) -> SuiteContext:
     return SuiteContext(
         device=args.device, quick=quick, scale=args.scale, out=str(out),
         work=str(data_root() / "gpu_suite" / card_slug(card)), card=card,
-        test_sets=args.test_sets or (["demo"] if quick else ["set5", "set14", "urban100"]),
-        train_sets=args.train_sets or (["demo_train"] if quick else ["t91", "bsd200"]),
-        val_sets=args.val_sets or (["demo_valid"] if quick else ["demo"]),
+        test_sets=args.test_sets or list(default_sets(quick)["test"]),
+        train_sets=args.train_sets or list(default_sets(quick)["train"]),
+        val_sets=args.val_sets or list(default_sets(quick)["val"]),
         throughput_sets=list(args.throughput_sets),
         fidelity_set=args.fidelity_set or ("demo" if quick else "set5"),
         mirror=args.mirror or suite_mirror(), official=args.official or default_official(),

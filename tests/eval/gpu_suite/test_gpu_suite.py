@@ -315,3 +315,15 @@ def test_other_carried_paths_leave_less_room_for_images(mirror, tmp_path):
     assert plan_lines(plan)[-1].endswith("+ other carried paths 3.00")
     (wheels / "b.whl").write_bytes(b"\0" * (8 * 2**20))  # 11 MiB: BSD200's 49.49 MiB no longer fits
     assert [s["name"] for s in travel_plan(mirror, also=[wheels])["sets"]] == ["set5", "set14"]
+
+
+@pytest.mark.parametrize(("quick", "data"), [(False, "mirror"), (True, "embedded")])
+def test_the_suite_reads_its_sets_from_conf(quick, data, tmp_path):
+    from core.yamlload import load_yaml
+    conf = load_yaml((REPO_ROOT / "conf" / "data" / f"{data}.yaml").read_text(encoding="utf-8"))
+    argv = ["--device", "cpu", "--out", str(tmp_path)] + (["--quick"] if quick else [])
+    ctx = make_context(build_parser().parse_args(argv))
+    assert (ctx.test_sets, ctx.train_sets, ctx.val_sets) == (
+        conf["test_sets"], conf["train"]["base"]["train_sets"], conf["train"]["base"]["val_sets"])
+    named = make_context(build_parser().parse_args([*argv, "--test-sets", "set5", "--val-sets", "set14"]))
+    assert (named.test_sets, named.val_sets) == (["set5"], ["set14"])
