@@ -105,7 +105,7 @@ def _device_name(name: str) -> str:
 
 
 Datasets = Annotated[Names, AfterValidator(_known_datasets)]
-Device = Annotated[Name, AfterValidator(_device_name)]
+DeviceName = Annotated[Name, AfterValidator(_device_name)]
 
 
 class TrainConfig(BaseModel):
@@ -137,7 +137,7 @@ class TrainConfig(BaseModel):
     amp: Bool  # FP16 autocast + loss scaling on CUDA (the CPU always trains in FP32)
     init: Name | None = None  # start from this checkpoint's weights (stages 2 and 3)
     drop_bias: Bool = False  # remove every bias of the init model first (stage 3)
-    device: Device = "auto"  # auto (cuda if available), cpu, cuda, cuda:1
+    device: DeviceName = "auto"  # auto (cuda if available), cpu, cuda, cuda:1
     threads: Threads = 0  # torch CPU threads (0: torch's default)
     force: Bool = False  # start over in an ``out`` that holds a run of other settings (replacing it)
     progress: Bool = True  # rich bar of the steps on a terminal (the per-epoch lines are always printed)

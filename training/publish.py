@@ -11,30 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from core.cli import cli_main, description
 from core.hashing import file_sha256
 from core.io import write_atomic
-from core.paths import REPO_ROOT
 from datasets.fingerprint import fingerprints
+from eval.provenance import git_commit
 from models.committed import TRAINED_DIR, TrainedRecord, record_path, write_index
 from models.registry import load_checkpoint
 from training.config import TrainError
-
-
-def git_commit() -> str:
-    """HEAD of this checkout, with ``-dirty`` for uncommitted changes ("unknown" without git)."""
-    try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("-dirty" if dirty else "")
 
 
 def validation_curve(history: list) -> list[tuple[int, float]]:
@@ -58,7 +45,7 @@ def publish(run: Path, name: str, card: str, budget: str, root: Path = TRAINED_D
     shutil.copyfile(best, dest)
     record = TrainedRecord(name=name, model=ckpt["arch"]["name"], scale=config["scale"],
                            model_kwargs=dict(ckpt["arch"].get("kwargs", {})), card=card, budget=budget,
-                           commit=git_commit(), config=config, training_set=training_set,
+                           commit=git_commit() or "unknown", config=config, training_set=training_set,
                            epochs=int(state["epoch"]), validation_curve=validation_curve(state["history"]),
                            sha256=file_sha256(dest))
     write_atomic(record_path(name, root), json.dumps(record.model_dump(), indent=2) + "\n")

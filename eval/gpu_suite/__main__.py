@@ -29,7 +29,7 @@ from core.paths import RELEASED_CHECKPOINT, REPO_ROOT, data_root, official_dir
 from core.schema import SCALE_RULE, valid_scale
 from eval.errors import EvalError
 from eval.gpu_suite.context import QUICK_LR_HW, SuiteContext, card_slug, suite_mirror
-from eval.gpu_suite.record import read_record
+from eval.gpu_suite.record import load_step_record
 from eval.gpu_suite.report import markdown
 from eval.gpu_suite.runtime_variants import VARIANTS
 from eval.gpu_suite.steps import STEPS, WEIGHTS
@@ -204,7 +204,7 @@ def run_step(name: str, ctx: SuiteContext, timeout: float, scratch: Path) -> dic
     except subprocess.TimeoutExpired:
         stop_group(proc)
         status = "timeout"
-    status, result = step_status(status, read_record(record))
+    status, result = step_status(status, load_step_record(record))
     return {"status": status, "seconds": round(time.perf_counter() - t0, 1), "timeout_s": round(timeout, 1),
             **result}
 
@@ -255,7 +255,7 @@ def write_report(report: dict, out: Path) -> None:
 
 def earlier_steps(out: Path, ctx: SuiteContext, steps: list[str]) -> tuple[dict, list]:
     """Steps of an earlier report in ``out`` (same card, same quick mode) that this run does not repeat."""
-    old = read_record(out / "report.json")
+    old = load_step_record(out / "report.json")
     if not old or old.get("card") != ctx.card or old.get("quick") != ctx.quick:
         return {}, []
     runs = old.get("runs") or [{k: old.get(k) for k in ("created", "git_commit", "command", "budget_s")}]

@@ -45,7 +45,7 @@ class Record:
         write_atomic(self.path, json.dumps(self.data, indent=2, allow_nan=False) + "\n")
 
 
-def read_record(path: Path) -> dict:
+def load_step_record(path: Path) -> dict:
     """The last saved state of a step's record ({} when it never saved or the file is unreadable)."""
     try:
         return json.loads(Path(path).read_text())

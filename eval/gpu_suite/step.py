@@ -15,7 +15,7 @@ from core.cli import EXIT_FAILURE, EXIT_OK, cli_main, description
 from core.errors import typed_one_line
 from eval.gpu_suite.context import SuiteContext
 from eval.gpu_suite.record import Record
-from eval.gpu_suite.steps import FUNCTIONS as STEP_FUNCTIONS
+from eval.gpu_suite.steps import LOCAL_STEP_FUNCTIONS
 
 
 def step_reproduce(ctx: SuiteContext, rec: Record) -> None:
@@ -25,7 +25,7 @@ def step_reproduce(ctx: SuiteContext, rec: Record) -> None:
     reproduce(ctx, rec)
 
 
-FUNCTIONS = {"reproduce": step_reproduce, **STEP_FUNCTIONS}  # every name in steps.STEPS
+FUNCTIONS = {"reproduce": step_reproduce, **LOCAL_STEP_FUNCTIONS}  # every name in steps.STEPS
 
 
 @cli_main

@@ -453,4 +453,4 @@ def step_leaderboard(ctx: SuiteContext, rec: Record) -> None:
 
 # The steps defined here; step ``reproduce`` is ``eval.gpu_suite.reproduce.step_reproduce`` (it builds on
 # these helpers), added by ``eval.gpu_suite.step``.
-FUNCTIONS = {name: globals()[f"step_{name}"] for name in STEPS if name != "reproduce"}
+LOCAL_STEP_FUNCTIONS = {name: globals()[f"step_{name}"] for name in STEPS if name != "reproduce"}

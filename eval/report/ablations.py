@@ -33,11 +33,11 @@ from rich.table import Table
 from core.cli import cli_main
 from core.errors import RtsrError
 from core.io import write_atomic
+from core.params import PARAMS_FILE
 from core.paths import REPO_ROOT
 from models.bicubic_pp import BicubicPP
 
 METRICS_FILE = "ablation/metrics/variant.json"  # in ablation/dvc.yaml's metrics folder
-PARAMS_FILE = "params.yaml"
 AXES = ("channels", "convs_per_block", "blocks", "downsample", "act", "bias")
 SHORT = {"channels": "ch", "convs_per_block": "m", "blocks": "R", "downsample": "down", "act": "act",
          "bias": "bias"}

@@ -317,7 +317,7 @@ def _text(value) -> str:
     return str(value)
 
 
-def provenance(result: Result) -> list[tuple[str, str]]:
+def provenance_fields(result: Result) -> list[tuple[str, str]]:
     """(name, text) pairs: command, file, weights, every provenance field, runtime, conventions."""
     d = result.data
     items = [("command (rebuilt from the result)", evaluate_command(d)),
@@ -367,7 +367,7 @@ def sections(rows: list[dict], results: list[Result], sr_root: Path, site: Path)
             "cpu_note": table_note(members),
             "crops": crops, "crop_note": crop_note,
             "provenance": [{"model": r["label"], "id": f"prov-{anchor(key)}-{i}",
-                            "fields": provenance(group[r["label"]]), "raw": raw_json(group[r["label"]])}
+                            "fields": provenance_fields(group[r["label"]]), "raw": raw_json(group[r["label"]])}
                            for i, r in enumerate(members)],
         })
     return out

@@ -24,7 +24,7 @@ from eval.report.site import (
     evaluate_command,
     iso_score_curve,
     iso_score_levels,
-    provenance,
+    provenance_fields,
     script_json,
 )
 from eval.score import score as ntire23_score
@@ -205,7 +205,7 @@ def test_provenance_names_the_command_and_the_data_hash(tmp_path):
     assert evaluate_command(result.data) == (
         "python -m eval.evaluate --model bicubic_pp --label bicubic_pp --dataset set5 --scale 3 "
         "--degradation ntire23 --runtime cpu --warmup 2 --passes 5")
-    fields = dict(provenance(result))
+    fields = dict(provenance_fields(result))
     assert fields["lr manifest sha256"] == "ab" * 32 and fields["weights origin"] == "no weights"
     assert fields["git commit"] == "0" * 40 and fields["result file"] == "bicubic_pp_set5_x3.json"
     assert fields["runtime device"].startswith("name AMD EPYC 7763")
