@@ -6,7 +6,8 @@ median of the values without bicubic) is an outlier: it is drawn on the bottom e
 and the axis spans the other values and bicubic, padded by 12 % of their range (at least 0.1 dB).
 The crop choice (``eval.report.crops``) uses the same cut to keep such a model out of it.
 
-Runtime (x, log scale): ``log_ticks``, the data's two extremes and the 1-2-5 values between them.
+Runtime (x, log scale): ``log_ticks``, the data's two extremes (not the padded axis limits) and the
+1-2-5 values between them, labelled by ``tick_text``.
 """
 from __future__ import annotations
 
@@ -43,3 +44,8 @@ def log_ticks(lo: float, hi: float) -> list[float]:
             if lo * 1.3 <= v <= hi / 1.3:
                 ticks.add(v)
     return sorted(ticks)
+
+
+def tick_text(value: float) -> str:
+    """A runtime tick's label: three significant digits (``0.447``, ``12.5``, ``420``)."""
+    return f"{float(f'{value:.3g}'):g}"

@@ -29,7 +29,7 @@ from core.protocol import BICUBIC, GPU_PROTOCOL
 from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir, sr_dir
 from eval.metrics import psnr_rgb
-from eval.report.chart_axes import log_ticks, psnr_limits
+from eval.report.chart_axes import log_ticks, psnr_limits, tick_text
 from eval.report.columns import COLUMNS
 from eval.report.crops import Spot, choose_spots, reference_model
 from eval.report.resultfiles import Result, bicubic_command, bicubic_label, bicubic_row, is_bicubic_row, shown_path
@@ -73,11 +73,6 @@ def write_psnr_vs_runtime(rows: list[dict], path: Path) -> None:
     _save(fig, path)
 
 
-def _tick_text(value: float) -> str:
-    """A runtime tick: three significant digits (``0.447``, ``12.5``, ``420``)."""
-    return f"{float(f'{value:.3g}'):g}"
-
-
 def _runtime_panel(ax, dataset: str, scale: int, members: list[dict]) -> None:
     """One test set's scatter: labelled points, Pareto step line, bicubic line, outliers at the edge."""
     ax.set_title(f"{dataset} x{scale}")
@@ -115,7 +110,7 @@ def _runtime_panel(ax, dataset: str, scale: int, members: list[dict]) -> None:
     ax.set_xscale("log")
     ax.set_xlim(min(xs) / 1.6, max(xs) * 1.6)  # room for the labels of the slowest models
     ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(log_ticks(min(xs), max(xs))))
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _tick_text(v)))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: tick_text(v)))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.tick_params(axis="x", labelsize=8)
     kind = "GPU FP16" if timed[0]["runtime_protocol"] == GPU_PROTOCOL else "CPU FP32"

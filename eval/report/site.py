@@ -39,7 +39,7 @@ from datasets.imageio import ImageError, load_rgb
 from datasets.paths import gt_dir, sr_dir
 from eval.metrics import psnr_rgb
 from eval.origin import origin_of, origin_text, table_note
-from eval.report.chart_axes import log_ticks, psnr_limits
+from eval.report.chart_axes import log_ticks, psnr_limits, tick_text
 from eval.report.columns import COLUMNS, PAGE_KEYS, Column, columns, page_definitions, plain
 from eval.report.crops import CROP_SIDE
 from eval.report.plots import choose_spots_of, pareto_front
@@ -168,7 +168,8 @@ def chart(rows: list[dict]) -> go.Figure | None:
     lo, hi, cut = psnr_limits([r["psnr_rgb"] for r in timed], None if bicubic is None else bicubic["psnr_rgb"])
     y_range = [lo, hi]  # psnr_vs_runtime.png's rule: an outlier sits on the bottom edge instead
     outliers = [r for r in timed if cut is not None and r["psnr_rgb"] < cut]
-    t_lo, t_hi = min(r["runtime_ms"] for r in timed) / 1.8, max(r["runtime_ms"] for r in timed) * 1.8
+    t_min, t_max = min(r["runtime_ms"] for r in timed), max(r["runtime_ms"] for r in timed)
+    t_lo, t_hi = t_min / 1.8, t_max * 1.8  # room for the labels
     kind = "GPU FP16" if timed[0]["runtime_protocol"] == GPU_PROTOCOL else "CPU FP32"
     timed = [r for r in timed if r not in outliers]
     xs = [r["runtime_ms"] for r in timed]
@@ -210,7 +211,7 @@ def chart(rows: list[dict]) -> go.Figure | None:
         hovermode="closest", legend={"orientation": "h", "y": -0.2, "x": 0},
         xaxis={"type": "log", "range": [math.log10(t_lo), math.log10(t_hi)], "showgrid": True,
                "gridcolor": "#ececec", "title": {"text": f"runtime, mean ms ({kind}), log scale"},
-               "tickvals": (ticks := log_ticks(t_lo, t_hi)), "ticktext": [f"{v:g}" for v in ticks]},
+               "tickvals": (ticks := log_ticks(t_min, t_max)), "ticktext": list(map(tick_text, ticks))},
         yaxis={"range": y_range, "showgrid": True, "gridcolor": "#ececec",
                "title": {"text": COLUMNS["psnr_rgb"].axis_title()}},
         font={"family": "system-ui, sans-serif", "size": 12},

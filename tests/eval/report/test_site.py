@@ -279,3 +279,16 @@ def test_a_random_weights_model_does_not_stretch_the_charts_psnr_axis(tmp_path):
     assert edge["y"] == [pytest.approx(lo + 0.02 * (hi - lo))]
     front = next(t for t in fig["data"] if t.get("name") == "Pareto front")
     assert 7.1 not in front["y"]
+
+
+def test_the_runtime_axis_ticks_are_the_data_extremes_and_1_2_5_values_as_the_png():
+    from eval.report.chart_axes import tick_text
+    from eval.report.site import chart
+
+    rows = [{"label": n, "rank": i, "score": s, "psnr_rgb": p, "gain_db": 0.0, "psnr_y": p, "ssim_y": 0.9,
+             "runtime_ms": t, "runtime_median_ms": t, "params": 1, "gflops_720p": 1.0, "provenance": "no weights",
+             "runtime_protocol": "cpu-fp32", "model": n}
+            for i, (n, s, p, t) in enumerate([("bicubic", 0.0, 27.2, 219.87), ("espcn", 0.5, 27.5, 2710.3)], 1)]
+    xaxis = chart(rows).layout.xaxis
+    assert list(xaxis.tickvals) == [219.87, 500, 1000, 2000, 2710.3]
+    assert list(xaxis.ticktext) == ["220", "500", "1000", "2000", "2710"] == list(map(tick_text, xaxis.tickvals))
