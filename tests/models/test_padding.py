@@ -2,6 +2,8 @@
 saw, and ``upscale_uint8`` is ``upscale`` plus the one float -> uint8 conversion and a NaN/Inf policy."""
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 import pytest
 import torch
@@ -12,8 +14,13 @@ from core.quantize import to_uint8_rgb
 from models.errors import ModelError
 from models.padding import NONFINITE, NonFiniteOutput, upscale, upscale_uint8
 from models.registry import info_from_attributes
+from tests.importgraph import module_files
 
 NAN_MESSAGE = "plug-in 'test:emits' output contains NaN/Inf; the model or its weights are broken"
+RUN_PIECES = {"to_uint8_rgb", "to_model", "from_model", "output_range_problem", "model_contract", "upscale"}
+PIECE_HOMES = {"core.quantize", "models.contract", "models.padding",
+               "models"}  # where they are defined or used; ``models`` re-exports ``upscale`` for tests
+RUN_PATH_CALLERS = ("eval.evaluate", "training.validation", "eval.gpu_suite.runtime_variants")
 MEAN_MESSAGE = ("plug-in 'test:emits' output has mean {mean}, outside [-0.5, 1.5]: not the [0, 1] scale of the "
                 "contract (a 0..255 output must be divided by 255)")
 
@@ -150,3 +157,30 @@ def test_an_unpadded_run_still_checks_the_shape_and_dtype():
         upscale(model, image(), 2, forward=lambda x: x, pad=False)
     with pytest.raises(ModelError, match="returned dtype torch.uint8"):
         upscale(model, image(), 2, forward=lambda x: model(x).mul(255).to(torch.uint8), pad=False)
+
+
+def imported_and_read(name: str) -> set[tuple[str, str]]:
+    """(module, name) of every ``from module import name`` in project module ``name``; ("", attr) per ``x.attr``."""
+    path = module_files()[name]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.ImportFrom):
+            found.update((node.module or "", alias.name) for alias in node.names)
+        elif isinstance(node, ast.Attribute):
+            found.add(("", node.attr))
+    return found
+
+
+def test_no_other_module_converts_checks_or_quantizes_a_model_output():
+    """Contract, checks and the uint8 conversion are only reached through ``models.padding`` (the one run path)."""
+    users = {}
+    for name in module_files():
+        pieces = {piece for _, piece in imported_and_read(name)} & RUN_PIECES
+        if pieces and name not in PIECE_HOMES:
+            users[name] = sorted(pieces)
+    assert users == {}
+
+
+@pytest.mark.parametrize("caller", RUN_PATH_CALLERS)
+def test_evaluation_validation_and_the_variants_run_models_through_upscale_uint8(caller):
+    assert ("models.padding", "upscale_uint8") in imported_and_read(caller)
