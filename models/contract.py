@@ -8,7 +8,7 @@ the module itself works in another convention:
 - ``value_range``: ``"unit"`` (a white pixel is 1.0) or ``"255"`` (a white pixel is 255.0, EDSR-style
   ``rgb_range=255``), for input and output alike.
 
-``models.padding.upscale`` is the one place that reads a module's contract (``model_contract``),
+``models.padding.upscale`` is the one place that reads a module's contract (``module_contract``),
 converts (``to_model`` / ``from_model``) and checks (``output_range_problem``); no network carries
 conversion code of its own.
 
@@ -56,7 +56,7 @@ def check_channel_order(channel_order: str) -> str:
     return channel_order
 
 
-def model_contract(model) -> tuple[str, str]:
+def module_contract(model) -> tuple[str, str]:
     """(channel order, value range) the module takes and returns: its ``rtsr_info``'s, ("rgb", "unit") without one."""
     info = getattr(model, "rtsr_info", None)
     return (info.channel_order, info.value_range) if info is not None else ("rgb", "unit")

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.quantize import to_uint8_rgb
-from models.contract import from_model, model_contract, output_range_problem, to_model
+from models.contract import from_model, module_contract, output_range_problem, to_model
 from models.errors import ModelError
 from models.registry import describe
 
@@ -91,14 +91,14 @@ def upscale(model: nn.Module, lr: torch.Tensor, scale: int, multiple: int | None
             pad: bool = True, check_finite: bool = True) -> torch.Tensor:
     """Canonical NCHW RGB [0, 1] ``lr`` (any size) -> the model's output as canonical RGB, [0, 1] scale, unclamped.
 
-    Converts to the model's contract (``models.contract.model_contract``: ``rtsr_info``'s channel order
+    Converts to the model's contract (``models.contract.module_contract``: ``rtsr_info``'s channel order
     and value range; RGB, unit without an entry), runs ``forward`` (default: the module; else a compiled
     or TensorRT callable of it) through ``pad_and_crop``, or on ``lr`` as it is when not ``pad``, and
     converts back. Every output check is here (module doc). ``check_range``: ``OUTPUT_RANGE_RULE`` and,
     on a finite output, ``OUTPUT_MEAN_RANGE`` (off for training validation: a diverging run is scored,
     not stopped). ``check_finite``: a NaN/Inf output raises ``NonFiniteOutput``.
     """
-    order, value_range = model_contract(model)
+    order, value_range = module_contract(model)
     x = to_model(lr, order, value_range)
     run = model if forward is None else forward
     out = pad_and_crop(model, x, scale, multiple, run) if pad else checked_shape(model, run(x), x, scale)

@@ -17,7 +17,7 @@ from models.registry import info_from_attributes
 from tests.importgraph import module_files
 
 NAN_MESSAGE = "plug-in 'test:emits' output contains NaN/Inf; the model or its weights are broken"
-RUN_PIECES = {"to_uint8_rgb", "to_model", "from_model", "output_range_problem", "model_contract", "upscale"}
+RUN_PIECES = {"to_uint8_rgb", "to_model", "from_model", "output_range_problem", "module_contract", "upscale"}
 PIECE_HOMES = {"core.quantize", "models.contract", "models.padding",
                "models"}  # where they are defined or used; ``models`` re-exports ``upscale`` for tests
 RUN_PATH_CALLERS = ("eval.evaluate", "training.validation", "eval.gpu_suite.runtime_variants")
