@@ -8,8 +8,8 @@ Usage::
         [--runtime-orientation portrait|landscape]
 
 LR/GT come from ``datasets.degrade.degrade_dataset`` (made if missing). Every image goes through
-``models.padding.upscale`` (the model's channel order and value range applied there; each output's
-size and range checked, ``models.contract``); a NaN/Inf output names the image.
+``models.padding.upscale_uint8`` (``run_image``: the model's channel order and value range applied
+there, every output check, the one float -> uint8 conversion); a failed check names the image.
 Named conventions:
 - Output to uint8 (``OUTPUT_ROUNDING``): clamp to [0, 1], x255, ``torch.round`` (half to even), uint8.
 - Metrics: ``eval.metrics`` (RGB PSNR is the ranking metric; RGB SSIM as the challenge reports it;
@@ -32,9 +32,10 @@ Named conventions:
   (``models.external``, by sha256), its ``external`` block (what it was trained on, its source), and
   its ``weights_origin`` (``eval.weights_origin``: committed, released, trained here at which
   budget, no weights, random, or a user checkpoint; the leaderboard's provenance column).
-The output contract (``check_output``, the one place for it): one float tensor, 3 channels, scale x
-the input (``models.padding.upscale``), finite, on the [0, 1] scale (its mean within
-``OUTPUT_MEAN_RANGE``: a 0..255 output is refused, mild overshoot is clamped as always).
+The output contract, checked in one place (``models.padding.upscale``, all checks on here): one float
+tensor, 3 channels, scale x the input, within ``models.contract.OUTPUT_RANGE_RULE``, finite, on the
+[0, 1] scale (its mean within ``models.padding.OUTPUT_MEAN_RANGE``: a 0..255 output is refused, mild
+overshoot is clamped as always); the FP16 check counts a NaN/Inf image instead of stopping.
 Bad input is refused before any image is evaluated: options, the ``--json`` and ``--save-sr``
 paths, the model and its weights, images too small for the metrics. Errors are one line on stderr,
 exit status 2, and nothing is written: SR PNGs go to a staging folder that replaces ``--save-sr``
@@ -63,7 +64,7 @@ from core.overlap import refuse_overlap
 from core.paths import DEFAULT_MIRROR, REPO_ROOT, official_dir
 from core.progress import PlainLines, on_terminal, say
 from core.protocol import DEGRADATIONS, FP16_TOLERANCE_DB, OUTPUT_HW
-from core.quantize import OUTPUT_ROUNDING, to_uint8_rgb
+from core.quantize import OUTPUT_ROUNDING
 from core.schema import error_line
 from datasets.imageio import is_single_channel_mode, load_rgb, save_png
 from datasets.manifest import read_manifest
@@ -90,9 +91,8 @@ from eval.runtime import input_shape, measure_runtime, require_cuda
 from eval.weights_origin import weights_origin
 from models.external import identify
 from models.ntire23 import NTIRE23_PREFIX
-from models.registry import ModelError, create_model, describe, model_info, plugin_errors
-
-OUTPUT_MEAN_RANGE = (-0.5, 1.5)  # an output on the [0, 1] scale has its mean in [0, 1]; beyond: 0..255
+from models.padding import upscale_uint8
+from models.registry import ModelError, create_model, model_info, plugin_errors
 
 
 @dataclass
@@ -133,39 +133,16 @@ def to_tensor(rgb: np.ndarray, device: str, half: bool = False) -> torch.Tensor:
     return x.half() if half else x
 
 
-def check_output(out: torch.Tensor, model, image: str, allow_nonfinite: bool = False) -> bool:
-    """The evaluator's output checks: finite, on the [0, 1] scale.
-
-    (One float tensor of the right shape and range is checked first by ``models.padding.upscale``.) Returns False
-    for a non-finite output when ``allow_nonfinite`` (the FP16 check counts those), else raises.
-    """
-    who = describe(model.rtsr_info.name)
-    if not (bool(torch.isfinite(out.amax())) and bool(torch.isfinite(out.amin()))):  # NaN propagates
-        if allow_nonfinite:
-            return False
-        raise EvalError(f"{image}: {who} output contains NaN/Inf; the model or its weights are broken")
-    mean = float(out.float().mean())
-    lo, hi = OUTPUT_MEAN_RANGE
-    if not lo <= mean <= hi:
-        raise EvalError(f"{image}: {who} output has mean {mean:.4g}, outside [{lo}, {hi}]: not the "
-                        "[0, 1] scale of the contract (a 0..255 output must be divided by 255)")
-    return True
-
-
 def run_image(model, name: str, lr: np.ndarray, scale: int, device: str = "cpu",
               half: bool = False, allow_nonfinite: bool = False) -> np.ndarray | None:
-    """Upscale one uint8 RGB LR through ``upscale``; uint8 RGB SR, or None if non-finite and allowed."""
-    from models.padding import upscale
-
+    """uint8 HxWx3 RGB LR -> uint8 HxWx3 RGB SR via ``upscale_uint8``, every check on; None: NaN/Inf, allowed."""
     with torch.inference_mode():
         try:
             with plugin_errors(model.rtsr_info, "forward"):
-                out = upscale(model, to_tensor(lr, device, half), scale)
+                return upscale_uint8(model, to_tensor(lr, device, half), scale,
+                                     nonfinite="none" if allow_nonfinite else "raise")
         except ModelError as exc:
             raise EvalError(f"{name}: {exc}") from None
-        if not check_output(out, model, name, allow_nonfinite):
-            return None
-    return to_uint8_rgb(out)
 
 
 def image_metrics(sr: np.ndarray, gt: np.ndarray, scale: int, preset: YPreset = Y_DEFAULT,

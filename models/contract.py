@@ -8,8 +8,9 @@ the module itself works in another convention:
 - ``value_range``: ``"unit"`` (a white pixel is 1.0) or ``"255"`` (a white pixel is 255.0, EDSR-style
   ``rgb_range=255``), for input and output alike.
 
-``models.padding.upscale`` is the one place that converts (``to_model`` / ``from_model``) and checks
-(``output_range_problem``); no network carries conversion code of its own.
+``models.padding.upscale`` is the one place that reads a module's contract (``module_contract``),
+converts (``to_model`` / ``from_model``) and checks (``output_range_problem``); no network carries
+conversion code of its own.
 
 Output range check (named choice ``OUTPUT_RANGE_RULE``), in the model's own units with M its
 declared white level. It catches an output on the wrong scale, not every wrong declaration:
@@ -53,6 +54,12 @@ def check_channel_order(channel_order: str) -> str:
     if channel_order not in CHANNEL_ORDERS:
         raise ModelError(f"channel_order {channel_order!r} is not one of {', '.join(CHANNEL_ORDERS)}")
     return channel_order
+
+
+def module_contract(model) -> tuple[str, str]:
+    """(channel order, value range) the module takes and returns: its ``rtsr_info``'s, ("rgb", "unit") without one."""
+    info = getattr(model, "rtsr_info", None)
+    return (info.channel_order, info.value_range) if info is not None else ("rgb", "unit")
 
 
 def to_model(x: torch.Tensor, channel_order: str = "rgb", value_range: str = "unit") -> torch.Tensor:

@@ -6,7 +6,7 @@ aligned patch pairs (LR ``lr_patch`` px, 8 dihedral augmentations) as float NCHW
 An epoch is ``ceil(pairs_per_epoch / batch)`` full batches (``train_step``). Loss: MSE (or L1) on
 [0, 1] floats; on CUDA with ``amp`` the forward runs under FP16 autocast with loss scaling.
 Validation: mean challenge RGB PSNR (``eval.metrics.psnr_rgb``) of uint8-rounded outputs, run
-through ``models.padding.upscale``, every ``val_every`` epochs and at the last one.
+through ``models.padding.upscale_uint8`` (``training.validation``), every ``val_every`` epochs and at the last one.
 
 Outputs in ``out``: last.pt (resume state), best.pt (best validation PSNR), metrics.csv (per epoch:
 epoch, lr, train_loss, seconds), val.csv (epoch, val_psnr_rgb), summary.json. All written atomically.

@@ -15,7 +15,9 @@ Input: ``randn`` in the protocol shape (``eval.runtime.input_shape``), or a toy 
 Fidelity: a variant's output on a test-set mosaic (``eval.gpu_suite.mosaic``, same shape as timed) vs the
 FP32 eager output of the same model: RGB PSNR (uint8, clamp-x255-round) of both against the GT
 mosaic; ``drop_db`` = FP32 - variant; flagged when an output is NaN/Inf or ``drop_db`` exceeds
-``core.protocol.FP16_TOLERANCE_DB`` (the one FP16 fidelity tolerance, 0.05 dB).
+``core.protocol.FP16_TOLERANCE_DB`` (the one FP16 fidelity tolerance, 0.05 dB). Both outputs come
+from the one run path, ``models.padding.upscale_uint8`` (``mosaic_sr``: the model's contract, the
+variant's callable, no padding, the range and mean rules off).
 """
 from __future__ import annotations
 
@@ -28,12 +30,11 @@ import torch
 from torch import nn
 
 from core.protocol import FP16_TOLERANCE_DB
-from core.quantize import to_uint8_rgb
 from eval.errors import EvalError
 from eval.evaluate import to_tensor
 from eval.metrics import psnr_rgb
 from eval.runtime import RuntimeUnavailable, frozen_copy, summarize, timed_passes
-from models.contract import from_model, to_model
+from models.padding import upscale_uint8
 
 VARIANTS = ("eager", "channels_last", "cuda_graphs", "compile", "compile_max_autotune", "tensorrt")
 CUDA_ONLY = ("cuda_graphs", "tensorrt")
@@ -156,29 +157,28 @@ def time_variant(variant: str, model: nn.Module, device: str, example: torch.Ten
     return repeat_stats(means), run
 
 
-def contract(model: nn.Module) -> tuple[str, str]:
-    """(channel order, value range) the module takes and returns (its ``rtsr_info``; RGB, unit without one)."""
-    info = getattr(model, "rtsr_info", None)
-    return (info.channel_order, info.value_range) if info is not None else ("rgb", "unit")
+def mosaic_sr(model: nn.Module, forward, device: str, lr: np.ndarray, half: bool, nonfinite: str) -> np.ndarray | None:
+    """uint8 HxWx3 RGB output of ``forward`` (``model`` or a variant of it) on the uint8 RGB LR mosaic; None: NaN/Inf.
+
+    The one run path (``models.padding.upscale_uint8``) under ``model``'s contract, unpadded (the mosaic
+    is the shape the variant was built for) and without the range and mean rules; FP16 input when ``half``.
+    """
+    with torch.no_grad():
+        return upscale_uint8(model, to_tensor(lr, device, half), model.rtsr_scale, forward=forward, pad=False,
+                             check_range=False, nonfinite=nonfinite)
 
 
 def reference_psnr(model: nn.Module, device: str, lr: np.ndarray, gt: np.ndarray) -> float:
     """RGB PSNR (dB) vs ``gt`` of the FP32 eager output of ``model`` on the uint8 RGB LR mosaic."""
-    order, value_range = contract(model)
     net = prepared(model, device, half=False)
-    with torch.no_grad():
-        out = net(to_model(to_tensor(lr, device), order, value_range))
-    return float(psnr_rgb(to_uint8_rgb(from_model(out, order, value_range)), gt))
+    return float(psnr_rgb(mosaic_sr(model, net, device, lr, half=False, nonfinite="score"), gt))
 
 
 def fidelity(run, model: nn.Module, device: str, lr: np.ndarray, gt: np.ndarray, psnr_fp32: float) -> dict:
     """The variant's output on the mosaic vs GT, compared with the FP32 figure; see module doc."""
-    order, value_range = contract(model)
-    with torch.no_grad():
-        out = run(to_model(to_tensor(lr, device, half=device == "cuda"), order, value_range))
-    finite = bool(torch.isfinite(out).all())
-    out = from_model(out, order, value_range)
-    value = float(psnr_rgb(to_uint8_rgb(out), gt)) if finite else None
+    sr = mosaic_sr(model, run, device, lr, half=device == "cuda", nonfinite="none")
+    finite = sr is not None
+    value = float(psnr_rgb(sr, gt)) if finite else None
     drop = None if value is None else float(psnr_fp32) - value
     return {"psnr_fp32": psnr_fp32, "psnr_variant": value, "drop_db": drop, "finite": finite,
             "tolerance_db": FP16_TOLERANCE_DB, "ok": finite and drop is not None and drop <= FP16_TOLERANCE_DB}

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from eval.errors import EvalError
 from eval.evaluate import SR_MARKER, main
 
 
@@ -299,7 +300,9 @@ class Up(nn.Module):
             return (y.clamp(0, 1) * 255).round().to(torch.uint8)
         if self.mode == "exits":
             sys.exit(0)
-        if self.mode == "nan_third" and Up.calls == 3:
+        if self.mode == "mean_high":
+            return 0.1 * y + 1.85  # inside [-1, 2], the range rule passes; the mean rule refuses it
+        if self.mode == "nan" or self.mode == "nan_third" and Up.calls == 3:
             return y * float("nan")
         return y
 
@@ -310,7 +313,8 @@ def make(mode):
         return Up(scale, mode)
     return factory
 
-for _mode in ("ok", "raises", "tuple", "uint8_range", "uint8_dtype", "exits", "nan_third"):
+for _mode in ("ok", "raises", "tuple", "uint8_range", "uint8_dtype", "exits", "nan_third", "mean_high",
+              "nan"):
     globals()[_mode] = make(_mode)
 
 def exits_in_factory(scale=3):
@@ -344,6 +348,8 @@ def three_images(tmp_path):
     ("uint8_range", "a: plug-in '{p}': 100.0% of its output values lie outside"),  # 0..255 float: was 3.8 dB
     ("uint8_dtype", "a: plug-in '{p}' returned dtype torch.uint8; the contract is a float tensor in [0, 1]"),
     ("exits", "a: plug-in '{p}': forward called sys.exit(0)"),
+    ("mean_high", ("a: plug-in '{p}' output has mean 1.9, outside [-0.5, 1.5]: not the [0, 1] scale of the "
+                   "contract (a 0..255 output must be divided by 255)")),
 ])
 def test_plugin_breaking_the_contract_is_one_line_exit_2_no_result(three_images, contract_plugin, tmp_path,
                                                                    capsys, mode, said):
@@ -375,6 +381,37 @@ def test_nan_on_the_third_image_leaves_the_sr_folder_as_it_was(three_images, con
     assert sorted(p.name for p in sr.iterdir()) == [SR_MARKER, "old.png"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plugins", "sr", "three"]  # no staging left
     assert (contract_plugin.parent / "forward_ran").read_text() == "3"
+
+
+def test_run_image_names_the_image_of_a_nan_output_or_returns_none_when_allowed(contract_plugin):
+    from eval.evaluate import run_image
+    from models.registry import create_model
+
+    spec = f"{contract_plugin}:nan"
+    model, lr = create_model(spec, scale=3), np.full((8, 8, 3), 100, np.uint8)
+    with pytest.raises(EvalError) as e:
+        run_image(model, "img", lr, 3)
+    assert str(e.value) == f"img: plug-in '{spec}' output contains NaN/Inf; the model or its weights are broken"
+    assert run_image(model, "img", lr, 3, allow_nonfinite=True) is None  # the FP16 check counts it
+
+
+def test_run_image_goes_through_the_one_run_path_with_every_check(contract_plugin, monkeypatch):
+    import eval.evaluate
+    import models.padding
+    from models.registry import create_model
+
+    calls = []
+
+    def spy(model, lr, scale, **kwargs):
+        calls.append((lr.dtype, tuple(lr.shape), scale, kwargs))
+        return models.padding.upscale_uint8(model, lr, scale, **kwargs)
+
+    monkeypatch.setattr(eval.evaluate, "upscale_uint8", spy)
+    model, lr = create_model(f"{contract_plugin}:ok", scale=3), np.full((8, 6, 3), 100, np.uint8)
+    assert eval.evaluate.run_image(model, "img", lr, 3).shape == (24, 18, 3)
+    eval.evaluate.run_image(model, "img", lr, 3, allow_nonfinite=True)
+    assert calls == [(torch.float32, (1, 3, 8, 6), 3, {"nonfinite": "raise"}),  # range, mean: on (defaults)
+                     (torch.float32, (1, 3, 8, 6), 3, {"nonfinite": "none"})]
 
 
 def test_sr_folder_appears_whole(three_images, contract_plugin, tmp_path, capsys):
