@@ -96,15 +96,15 @@ from models.registry import ModelError, create_model, model_info, plugin_errors
 
 
 @dataclass
-class Pair:
-    """One LR/GT pair on disk, by file stem."""
+class PairFiles:
+    """One LR/GT pair of files on disk, by file stem (``datasets.patches.Pair`` holds decoded arrays)."""
 
     name: str
     lr: Path
     gt: Path
 
 
-def list_pairs(lr_folder: Path, gt_folder: Path) -> list[Pair]:
+def list_pairs(lr_folder: Path, gt_folder: Path) -> list[PairFiles]:
     """LR/GT PNG pairs with identical stems; errors on an empty folder or a missing partner."""
     lr_files = sorted(p for p in Path(lr_folder).glob("*.png") if not p.name.startswith("."))
     if not lr_files:
@@ -114,7 +114,7 @@ def list_pairs(lr_folder: Path, gt_folder: Path) -> list[Pair]:
         gt = Path(gt_folder) / path.name
         if not gt.is_file():
             raise EvalError(f"{gt}: ground truth missing for LR {path.name}; re-run datasets.degrade --force")
-        pairs.append(Pair(path.stem, path, gt))
+        pairs.append(PairFiles(path.stem, path, gt))
     return pairs
 
 
@@ -183,7 +183,7 @@ def classic_y_metrics(model, name: str, gt: np.ndarray, mode: str, scale: int,
     return {"psnr_rgb": None, "ssim_rgb": None, "psnr_y": psnr(a, b), "ssim_y": ssim_planes(a, b)}, sr
 
 
-def check_image_sizes(pairs: list[Pair], gt_folder: Path, opts: EvalOptions) -> None:
+def check_image_sizes(pairs: list[PairFiles], gt_folder: Path, opts: EvalOptions) -> None:
     """Before any image runs: every GT is big enough for the metrics (SSIM window after the shave)."""
     border = opts.scale if (opts.classic_y or opts.y_preset.shave_scale) else 0
     need = min_image_side(border)
@@ -196,7 +196,7 @@ def check_image_sizes(pairs: list[Pair], gt_folder: Path, opts: EvalOptions) -> 
                             f"shaving {border} px); remove the image from the set")
 
 
-def evaluate_images(model, pairs: list[Pair], modes: dict[str, str], opts: EvalOptions, device: str,
+def evaluate_images(model, pairs: list[PairFiles], modes: dict[str, str], opts: EvalOptions, device: str,
                     console: Console, sr_dir: Path | None = None) -> list[dict]:
     """Per-image metrics for every pair (saving SR PNGs into ``sr_dir`` when given), with a progress bar."""
     preset = opts.y_preset
@@ -229,7 +229,7 @@ def evaluate_images(model, pairs: list[Pair], modes: dict[str, str], opts: EvalO
     return rows
 
 
-def fp16_check(model, pairs: list[Pair], scale: int, psnr_fp32: float) -> dict:
+def fp16_check(model, pairs: list[PairFiles], scale: int, psnr_fp32: float) -> dict:
     """RGB PSNR with FP16 inference on CUDA vs the FP32 figure; flags NaN/Inf or a drop > 0.05 dB."""
     import copy
 
@@ -389,7 +389,7 @@ def evaluate(opts: EvalOptions, console: Console | None = None) -> dict:
 
 
 def result_dict(model, opts: EvalOptions, rows: list[dict], modes: dict[str, str], gt_folder: Path,
-                pairs: list[Pair], device: str) -> dict:
+                pairs: list[PairFiles], device: str) -> dict:
     """The result (means, per image, cost, conventions), with the runtime and FP16 check when asked."""
     from models.cost import count_flops, count_params
 
