@@ -14,6 +14,7 @@ tensor needs padding: a timing pass never converts nor checks.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import torch
@@ -134,7 +135,8 @@ def check_finite_and_mean(model: nn.Module, out: torch.Tensor, check_finite: boo
 
 def upscale_uint8(model: nn.Module, lr: torch.Tensor, scale: int, *,
                   forward: Callable[[torch.Tensor], torch.Tensor] | None = None, pad: bool = True,
-                  check_range: bool = True, nonfinite: str = "raise") -> np.ndarray | None:
+                  check_range: bool = True,
+                  nonfinite: Literal["raise", "none", "score"] = "raise") -> np.ndarray | None:
     """Canonical float NCHW RGB [0, 1] ``lr`` -> uint8 HxWx3 RGB (first image) via ``upscale``; None: allowed NaN/Inf.
 
     The one run path of evaluation, training validation and the runtime variants: ``upscale``'s contract

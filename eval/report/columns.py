@@ -114,7 +114,8 @@ _COLUMNS = (
     Column("ssim_y", "SSIM Y", f"The same Y and shave; {SSIM_SETTINGS}. Unitless, at most 1.", fmt=".4f",
            better="higher"),
     Column("ssim_rgb", "SSIM RGB", "The challenge's second RGB metric: SSIM (settings as SSIM Y) on each RGB "
-           "channel, no border crop, averaged over the channels. Unitless, at most 1.", fmt=".4f",
+           "channel, no border crop, averaged over the channels. Unitless, at most 1; the page shows it when the "
+           "result files carry it.", fmt=".4f",
            better="higher"),
     Column("runtime_ratio_to_bicubic", "runtime / bicubic", "The model's mean runtime divided by bicubic's, both "
            "measured in the same run on the same device: what the regression gate compares across machines.",
